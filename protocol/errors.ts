@@ -1,0 +1,15 @@
+import type { ErrorCode } from './wire.js';
+
+/**
+ * One table of human messages for every error code (Workbox keeps its messages the same
+ * way). The relay puts `message` on the wire; the SW uses the same text in its logs.
+ */
+export const ERROR_MESSAGES: Record<ErrorCode, string> = {
+  'not-found': 'No such module under the relay root.',
+  forbidden: 'Path refused: it leaves the root, names a dotfile or dot-folder, or is not a plain URL path.',
+  'too-large': 'The module is larger than the relay\'s per-file size cap.',
+  'bad-request': 'Malformed frame: expected one JSON message with a known type and valid fields.',
+  'unsupported-type': 'Only modules with an allowed extension are served.',
+  'too-many-requests': 'Too many requests in flight on this connection; retry when some are answered.',
+  internal: 'The relay failed to read the module.',
+};

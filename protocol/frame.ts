@@ -1,0 +1,44 @@
+import type { ModuleResponse } from './wire.js';
+
+/**
+ * Binary framing of `module:response`: [u32 BE header length][UTF-8 JSON header][body].
+ * Shared by the relay (encode) and the SW (decode); works on Node and in browsers.
+ */
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export function encodeModuleFrame(header: ModuleResponse, body: Uint8Array): Uint8Array {
+  const head = encoder.encode(JSON.stringify(header));
+  const frame = new Uint8Array(4 + head.byteLength + body.byteLength);
+  new DataView(frame.buffer).setUint32(0, head.byteLength);
+  frame.set(head, 4);
+  frame.set(body, 4 + head.byteLength);
+  return frame;
+}
+
+/** Returns null for a frame that is not a well-formed module frame. */
+export function decodeModuleFrame(
+  frame: ArrayBuffer | Uint8Array,
+): { header: ModuleResponse; body: Uint8Array } | null {
+  const bytes = frame instanceof Uint8Array ? frame : new Uint8Array(frame);
+  if (bytes.byteLength < 4) return null;
+  const headLength = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0);
+  if (4 + headLength > bytes.byteLength) return null;
+  let header: unknown;
+  try {
+    header = JSON.parse(decoder.decode(bytes.subarray(4, 4 + headLength)));
+  } catch {
+    return null;
+  }
+  const h = header as Partial<ModuleResponse> | null;
+  if (
+    !h || h.type !== 'module:response' || typeof h.path !== 'string' ||
+    typeof h.hash !== 'string' || typeof h.contentType !== 'string' || typeof h.size !== 'number'
+  ) {
+    return null;
+  }
+  const body = bytes.subarray(4 + headLength);
+  if (body.byteLength !== h.size) return null;
+  return { header: h as ModuleResponse, body };
+}

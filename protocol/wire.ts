@@ -1,0 +1,180 @@
+/**
+ * The modrelay wire protocol: every message between the relay (server/), the
+ * Service Worker (sw/) and the page (client/). Types only — each side imports it
+ * with `import type`, so nothing here reaches a bundle.
+ *
+ * Framing (see docs/protocol.md):
+ * - Control messages are JSON text frames holding one `RelayMessage` or `SwMessage`.
+ * - A `module:response` travels as ONE binary frame, so megabytes of source are never
+ *   JSON-escaped:
+ *
+ *     [u32 big-endian: byte length of header][header: UTF-8 JSON ModuleResponse][body bytes]
+ *
+ *   `size` in the header is the body length; the receiver checks it and the sha-256.
+ *
+ * Paths are root-relative URL paths: they start with "/", use "/" separators, carry no
+ * query or fragment, and are percent-decoded ("/lib/disk.mjs" is `<root>/lib/disk.mjs`).
+ */
+
+/**
+ * Bumped on any incompatible change; the SW drops its cache when it changes. Each side
+ * writes `const PROTOCOL_VERSION: ProtocolVersion = 1`, so a bump here fails to compile
+ * until both are updated.
+ */
+export type ProtocolVersion = 1;
+
+/** sha-256 of the body, lowercase hex, all 64 digits. */
+export type Hash = string;
+/** Root-relative URL path, e.g. "/lib/disk.mjs". */
+export type ModulePath = string;
+
+/** Codes of `module:error` (and of the SW's own failures). Messages live in errors.ts. */
+export type ErrorCode =
+  | 'not-found'
+  | 'forbidden'
+  | 'too-large'
+  | 'bad-request'
+  | 'unsupported-type'
+  | 'too-many-requests'
+  | 'internal';
+
+// ───────────────────────────── relay → SW ─────────────────────────────
+
+/** First frame on every connection. */
+export interface Hello {
+  type: 'hello';
+  protocol: ProtocolVersion;
+  /** Random per relay process: a new id means a restart, so the SW revalidates. */
+  relayId: string;
+  /** File extensions the relay serves, with the dot: [".mjs", ".js"]. */
+  extensions: string[];
+  limits: {
+    /** Largest inbound frame the relay accepts, in bytes. */
+    maxPayload: number;
+    /** Requests one connection may have unanswered at once; more get `too-many-requests`. */
+    maxInFlight: number;
+    /** Largest module file served, in bytes; larger ones get `too-large`. */
+    maxFileSize: number;
+  };
+}
+
+/** Header of the binary frame that carries one module (see framing above). */
+export interface ModuleResponse {
+  type: 'module:response';
+  /** The `id` of the `module:request` it answers; absent on pushed modules. */
+  id?: number;
+  path: ModulePath;
+  hash: Hash;
+  /** e.g. "text/javascript; charset=utf-8" */
+  contentType: string;
+  /** Body length in bytes. */
+  size: number;
+  /**
+   * On the answer to a request with `deps: true`: the paths that follow in the same
+   * burst (the part of the static import closure the requester lacks), so the receiver
+   * can wait for them instead of asking again.
+   */
+  push?: ModulePath[];
+}
+
+export interface ModuleError {
+  type: 'module:error';
+  /** The `id` of the request it answers; absent for frames that could not be parsed. */
+  id?: number;
+  path?: ModulePath;
+  code: ErrorCode;
+  message: string;
+}
+
+export interface ModuleStatus {
+  type: 'module:status';
+  id: number;
+  path: ModulePath;
+  /** `current`: the hash sent is the file's hash; `changed`: it is `hash`; `gone`: no such module. */
+  status: 'current' | 'changed' | 'gone';
+  hash?: Hash;
+}
+
+export interface ManifestStatus {
+  type: 'manifest:status';
+  id: number;
+  /** Paths whose hash differs from the one sent, with the current hash. */
+  changed: Record<ModulePath, Hash>;
+  /** Paths that no longer exist or are no longer served. */
+  removed: ModulePath[];
+}
+
+/** Files changed on disk, coalesced over one debounce window (an editor save is one entry). */
+export interface ModuleUpdated {
+  type: 'module:updated';
+  modules: { path: ModulePath; hash: Hash }[];
+}
+
+export interface ModuleRemoved {
+  type: 'module:removed';
+  paths: ModulePath[];
+}
+
+export type RelayMessage =
+  | Hello
+  | ModuleResponse
+  | ModuleError
+  | ModuleStatus
+  | ManifestStatus
+  | ModuleUpdated
+  | ModuleRemoved;
+
+// ───────────────────────────── SW → relay ─────────────────────────────
+
+export interface ModuleRequest {
+  type: 'module:request';
+  /** Chosen by the sender, echoed in the answer. A non-negative safe integer. */
+  id: number;
+  path: ModulePath;
+  /** Also push the static import closure of `path`, minus what `have` already holds. */
+  deps?: boolean;
+  /** Hashes the sender already holds; pushed modules whose hash matches are skipped. */
+  have?: Record<ModulePath, Hash>;
+}
+
+export interface ModuleCheck {
+  type: 'module:check';
+  id: number;
+  path: ModulePath;
+  hash: Hash;
+}
+
+export interface ManifestCheck {
+  type: 'manifest:check';
+  id: number;
+  entries: Record<ModulePath, Hash>;
+}
+
+export type SwMessage = ModuleRequest | ModuleCheck | ManifestCheck;
+
+// ─────────────────────── SW ⇄ page (postMessage) ───────────────────────
+
+/** What the SW posts to window clients, by name. */
+export interface SwToPageEvents {
+  /** A module changed: `url` is the absolute URL the page imports it by. */
+  'module:updated': { url: string; path: ModulePath; hash: Hash };
+  'module:removed': { url: string; path: ModulePath };
+  /** The socket state changed; `validated` is true once the cache was checked. */
+  'relay:status': { connected: boolean; validated: boolean };
+}
+
+/** What the page posts to the SW, by name. */
+export interface PageToSwEvents {
+  /** Keeps the SW from idling out while a page is visible; never needed for correctness. */
+  heartbeat: Record<string, never>;
+  /** URLs the page loaded before the SW controlled it (page, boot script): cache them. */
+  warm: { urls: string[] };
+}
+
+export type SwToPageMessage = {
+  [K in keyof SwToPageEvents]: { source: 'modrelay'; type: K } & SwToPageEvents[K];
+}[keyof SwToPageEvents];
+
+export type PageToSwMessage = {
+  [K in keyof PageToSwEvents]: { source: 'modrelay'; type: K } & PageToSwEvents[K];
+}[keyof PageToSwEvents];

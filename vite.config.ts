@@ -1,0 +1,30 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * `vite build --mode sw`     → dist/sw.js, one classic script (module SWs have no
+ *                              import()/importScripts(), and classic SWs run everywhere).
+ * `vite build --mode client` → dist/client.mjs, one ES module for boot scripts.
+ * `vitest`                   → the test suites (node environment; browser tests drive
+ *                              Debian's Chromium through playwright-core).
+ */
+export default defineConfig(({ mode }) => ({
+  build: {
+    outDir: 'dist',
+    emptyOutDir: false,
+    target: 'es2022',
+    minify: true,
+    sourcemap: true,
+    lib:
+      mode === 'sw'
+        ? { entry: 'sw/main.ts', formats: ['iife'], name: 'modrelaySw', fileName: () => 'sw.js' }
+        : { entry: 'client/index.ts', formats: ['es'], fileName: () => 'client.mjs' },
+  },
+  test: {
+    environment: 'node',
+    include: ['test/**/*.test.ts'],
+    // Browser suites start Chromium and servers; two cores do not run several at once well.
+    fileParallelism: false,
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+  },
+}));
