@@ -1,0 +1,199 @@
+import http from 'node:http';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRelay, type Relay } from '../../server/index.js';
+import { launchChromium } from '../support/chromium.js';
+import { auditCaches } from './cache-audit.js';
+import { isModulePath, startFaultProxy, type FaultKind, type FaultProxy } from './fault-proxy.js';
+import { isRightThree, loadPage, type LoadResult } from './load-page.js';
+import { record, size } from './record.js';
+import { startRelayTap, type RelayTap } from './relay-tap.js';
+import { makeThreeSite, startSiteServer, type SiteServer, type TempSite } from './site.js';
+
+/**
+ * Issue 5, part 1: the proxy that breaks module responses, HTTP-only against modrelay.
+ */
+const LOADS = size(20, 20);
+const RATE = 0.01; // 1 % of module responses broken: with ~400 modules most HTTP loads fail
+
+function get(url: string): Promise<{ status: number; declared: number; received: number; error?: string }> {
+  return new Promise((resolve) => {
+    const req = http.get(url, (res) => {
+      let received = 0;
+      res.on('data', (c: Buffer) => (received += c.length));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, declared: Number(res.headers['content-length'] ?? -1), received }));
+      res.on('error', (e) => resolve({ status: res.statusCode ?? 0, declared: Number(res.headers['content-length'] ?? -1), received, error: e.message }));
+      res.on('aborted', () => resolve({ status: res.statusCode ?? 0, declared: Number(res.headers['content-length'] ?? -1), received, error: 'aborted' }));
+    });
+    req.on('error', (e) => resolve({ status: 0, declared: -1, received: 0, error: (e as NodeJS.ErrnoException).code ?? e.message }));
+  });
+}
+
+describe('fault proxy breaks responses as told (node)', () => {
+  let site: TempSite;
+  let server: SiteServer;
+  beforeAll(async () => {
+    site = await makeThreeSite();
+    server = await startSiteServer(site.root, 'ws://127.0.0.1:9/');
+  });
+  afterAll(async () => {
+    await server?.close();
+    await site?.remove();
+  });
+
+  it.each(['truncate', 'chunked', 'reset', 'stall'] as FaultKind[])('%s', async (kind) => {
+    const proxy = await startFaultProxy({ target: server.url, seed: 1, rate: 1, kinds: [kind], stallMs: 200 });
+    try {
+      const result = await get(`${proxy.url}src/math/Vector3.js`);
+      const clean = await get(`${proxy.url}index.html`);
+      expect(clean.error).toBeUndefined();
+      expect(proxy.stats.faults[kind]).toBe(1);
+      if (kind === 'reset') expect(result.error).toBe('ECONNRESET');
+      else if (kind === 'stall') expect([result.error, result.received]).toEqual([undefined, result.declared]);
+      else expect(result.error).toBeDefined();
+      if (kind === 'truncate') expect(result.received).toBeLessThan(result.declared);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
+
+describe('three.js through a faulty proxy: HTTP-only against modrelay (browser)', () => {
+  let site: TempSite;
+  let server: SiteServer;
+  let proxy: FaultProxy;
+  let relay: Relay;
+  let tap: RelayTap;
+  let browser: Browser;
+  let expected: LoadResult;
+
+  beforeAll(async () => {
+    site = await makeThreeSite();
+    proxy = await startFaultProxy({ seed: 5, rate: 0, stallMs: 1500 });
+    relay = await createRelay({ root: site.root, port: 0, allowOrigins: [proxy.origin] });
+    tap = await startRelayTap(relay.url);
+    server = await startSiteServer(site.root, tap.url);
+    proxy.setTarget(server.url);
+    browser = await launchChromium();
+    // Control: with no faults the page loads; its figures are "the right code".
+    const context = await browser.newContext();
+    expected = await loadPage(await context.newPage(), `${proxy.url}index.html?mode=http`);
+    await context.close();
+    expect(expected.ok, expected.error).toBe(true);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await proxy?.close();
+    await server?.close();
+    await tap?.close();
+    await relay?.close();
+    await site?.remove();
+  });
+
+  it(`HTTP-only: ${LOADS} cold loads with ${RATE * 100} % of module responses broken`, async () => {
+    proxy.setRate(RATE);
+    proxy.resetStats();
+    let failed = 0;
+    for (let i = 0; i < LOADS; i++) {
+      const context = await browser.newContext();
+      const result = await loadPage(await context.newPage(), `${proxy.url}index.html?mode=http`);
+      await context.close();
+      if (!isRightThree(result, expected.exports!, expected.revision!)) failed++;
+    }
+    const f = proxy.stats.faults;
+    record({
+      area: 'fault proxy',
+      tried: `three (${expected.exports} exports) over plain HTTP, ${RATE * 100} % of module responses broken (seeded)`,
+      times: LOADS,
+      happened: `${failed} of ${LOADS} loads failed; faults injected: truncate ${f.truncate}, chunked ${f.chunked}, reset ${f.reset}, stall ${f.stall}`,
+      pass: failed > 0,
+    });
+    // The proxy must really break HTTP, or the modrelay half below proves nothing.
+    expect(failed).toBeGreaterThan(0);
+  }, 600_000);
+
+  it(`modrelay: ${LOADS} loads through the same proxy all succeed, no module fetched twice`, async () => {
+    proxy.setRate(RATE);
+    proxy.resetStats();
+    const perContext = 5;
+    let ok = 0;
+    let needless = 0;
+    let relayBodies = 0;
+    let httpModules = 0;
+    const failures: string[] = [];
+    const badCache: string[] = [];
+    for (let c = 0; c < LOADS / perContext; c++) {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      const travelled = new Map<string, number>();
+      for (let i = 0; i < perContext; i++) {
+        proxy.resetStats();
+        tap.resetStats();
+        const result = await loadPage(page, `${proxy.url}index.html?mode=relay`);
+        if (isRightThree(result, expected.exports!, expected.revision!)) ok++;
+        else failures.push(`context ${c} load ${i}: ${JSON.stringify(result)}`);
+        const faulted = new Map<string, number>();
+        for (const line of proxy.stats.log) {
+          const path = line.slice(line.indexOf(' ') + 1);
+          faulted.set(path, (faulted.get(path) ?? 0) + 1);
+        }
+        for (const [path, n] of tap.stats.bodies) {
+          travelled.set(path, (travelled.get(path) ?? 0) + n);
+          relayBodies += n;
+        }
+        for (const [path, n] of proxy.stats.requests) {
+          if (!isModulePath(path)) continue;
+          httpModules += n;
+          // A request that was answered with a fault had to be retried: not needless.
+          const good = n - (faulted.get(path) ?? 0);
+          travelled.set(path, (travelled.get(path) ?? 0) + good);
+        }
+      }
+      for (const n of travelled.values()) needless += Math.max(0, n - 1);
+      const audit = await auditCaches(page, site.root);
+      badCache.push(...audit.bad);
+      await context.close();
+    }
+    record({
+      area: 'fault proxy',
+      tried: `three through the same proxy with modrelay (${LOADS / perContext} fresh browsers × ${perContext} loads)`,
+      times: LOADS,
+      happened: `${ok} of ${LOADS} loaded the right code; ${relayBodies} module bodies over the relay, ${httpModules} module requests over HTTP, ${needless} needless re-fetches, ${badCache.length} bad cache entries`,
+      pass: ok === LOADS && needless === 0 && badCache.length === 0,
+    });
+    expect(failures).toEqual([]);
+    expect(needless).toBe(0);
+    expect(badCache).toEqual([]);
+  }, 600_000);
+
+  it('relay unreachable: truncated HTTP responses the SW got are never cached, and the next load is right', async () => {
+    proxy.setRate(0.05);
+    proxy.resetStats();
+    await tap.stop();
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    try {
+      const down = await loadPage(page, `${proxy.url}index.html?mode=relay`);
+      const broken = proxy.stats.log.filter((l) => /^(truncate|chunked|reset)/.test(l));
+      const afterDown = await auditCaches(page, site.root);
+      await tap.start();
+      proxy.setRate(RATE);
+      const up = await loadPage(page, `${proxy.url}index.html?mode=relay`);
+      const afterUp = await auditCaches(page, site.root);
+      record({
+        area: 'fault proxy',
+        tried: 'relay unreachable, SW falls back to HTTP through the proxy (5 % broken), then relay back',
+        times: 1,
+        happened: `${broken.length} broken HTTP responses; load while down ${down.ok ? 'succeeded' : 'failed'}; ${afterDown.entries.length} cached entries, ${afterDown.bad.length} bad; load after relay back ${isRightThree(up, expected.exports!, expected.revision!) ? 'right' : 'WRONG'}, ${afterUp.bad.length} bad entries`,
+        pass: broken.length > 0 && afterDown.bad.length === 0 && afterUp.bad.length === 0 && isRightThree(up, expected.exports!, expected.revision!),
+      });
+      expect(broken.length).toBeGreaterThan(0);
+      expect(afterDown.bad).toEqual([]);
+      expect(up).toMatchObject({ ok: true, exports: expected.exports, revision: expected.revision });
+      expect(afterUp.bad).toEqual([]);
+    } finally {
+      await context.close();
+      await tap.start();
+    }
+  }, 120_000);
+});

@@ -1,0 +1,173 @@
+import http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { hash32, mulberry32, pick } from './prng.js';
+
+/**
+ * An HTTP proxy on loopback that breaks a chosen share of module responses the way the
+ * Caddy → Netlify Dev chain broke them (the pain modrelay starts from):
+ * - `truncate`: full Content-Length, part of the body, then close → ERR_CONTENT_LENGTH_MISMATCH
+ * - `chunked`:  chunked encoding without the final chunk, then close → ERR_INCOMPLETE_CHUNKED_ENCODING
+ * - `reset`:    TCP reset before any byte → ERR_CONNECTION_RESET
+ * - `stall`:    headers and half the body, a bounded pause, then the rest (slow but correct)
+ *
+ * The decision for the n-th request of a path depends only on (seed, path, n), so a run is
+ * the same whatever order the browser sends its requests in.
+ */
+export type FaultKind = 'truncate' | 'chunked' | 'reset' | 'stall';
+export const FAULT_KINDS: readonly FaultKind[] = ['truncate', 'chunked', 'reset', 'stall'];
+
+export interface FaultProxyOptions {
+  /** Upstream origin, e.g. "http://127.0.0.1:8080" (or set later with setTarget). */
+  target?: string;
+  seed: number;
+  /** Share of faultable responses that get a fault, 0..1. Changeable later with setRate. */
+  rate: number;
+  kinds?: readonly FaultKind[];
+  /** Pause of a `stall`, in ms (default 1500). */
+  stallMs?: number;
+  /** Which paths may be faulted (default: .js/.mjs, except /sw.js and /@modrelay/*). */
+  faultable?: (path: string) => boolean;
+}
+
+export interface FaultStats {
+  /** Requests seen, by path (query stripped). */
+  requests: Map<string, number>;
+  faults: Record<FaultKind, number>;
+  /** Paths that got a fault, in order, e.g. "truncate /src/math/Vector3.js". */
+  log: string[];
+}
+
+export interface FaultProxy {
+  url: string;
+  origin: string;
+  port: number;
+  stats: FaultStats;
+  setRate(rate: number): void;
+  setTarget(target: string): void;
+  resetStats(): void;
+  close(): Promise<void>;
+}
+
+const HOP_BY_HOP = new Set([
+  'connection', 'keep-alive', 'transfer-encoding', 'content-length', 'proxy-connection', 'upgrade', 'te', 'trailer',
+]);
+
+export function isModulePath(path: string): boolean {
+  return /\.m?js$/.test(path) && path !== '/sw.js' && !path.startsWith('/@modrelay/');
+}
+
+function emptyStats(): FaultStats {
+  return { requests: new Map(), faults: { truncate: 0, chunked: 0, reset: 0, stall: 0 }, log: [] };
+}
+
+export async function startFaultProxy(options: FaultProxyOptions): Promise<FaultProxy> {
+  let target = new URL(options.target ?? 'http://127.0.0.1:9/');
+  const kinds = options.kinds ?? FAULT_KINDS;
+  const stallMs = options.stallMs ?? 1500;
+  const faultable = options.faultable ?? isModulePath;
+  let rate = options.rate;
+  let stats = emptyStats();
+  const sockets = new Set<Socket>();
+  const timers = new Set<NodeJS.Timeout>();
+
+  // Per-path request counts for the decision; unlike `stats` they survive resetStats, so
+  // successive loads meet different faults.
+  const seen = new Map<string, number>();
+
+  function decide(path: string): FaultKind | null {
+    stats.requests.set(path, (stats.requests.get(path) ?? 0) + 1);
+    const n = seen.get(path) ?? 0;
+    seen.set(path, n + 1);
+    if (!faultable(path)) return null;
+    const random = mulberry32(options.seed ^ hash32(`${path}#${n}`));
+    return random() < rate ? pick(random, kinds) : null;
+  }
+
+  const server = http.createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const fault = decide(path);
+    if (fault === 'reset') {
+      stats.faults.reset++;
+      stats.log.push(`reset ${path}`);
+      req.socket.resetAndDestroy();
+      return;
+    }
+    const upstream = http.request(
+      {
+        host: target.hostname,
+        port: target.port,
+        method: req.method,
+        path: req.url,
+        headers: { ...req.headers, host: target.host },
+      },
+      (up) => {
+        const chunks: Buffer[] = [];
+        up.on('data', (c: Buffer) => chunks.push(c));
+        up.on('end', () => {
+          const body = Buffer.concat(chunks);
+          const headers: http.OutgoingHttpHeaders = {};
+          for (const [k, v] of Object.entries(up.headers)) if (!HOP_BY_HOP.has(k) && v !== undefined) headers[k] = v;
+          const status = up.statusCode ?? 502;
+          if (!fault || status !== 200 || body.length < 2) {
+            res.writeHead(status, { ...headers, 'content-length': body.length });
+            res.end(body);
+            return;
+          }
+          stats.faults[fault]++;
+          stats.log.push(`${fault} ${path}`);
+          const half = body.subarray(0, Math.floor(body.length / 2));
+          if (fault === 'truncate') {
+            res.writeHead(status, { ...headers, 'content-length': body.length });
+            res.write(half, () => res.socket?.destroy());
+          } else if (fault === 'chunked') {
+            res.writeHead(status, { ...headers, 'transfer-encoding': 'chunked' });
+            res.write(half, () => res.socket?.destroy());
+          } else {
+            res.writeHead(status, { ...headers, 'content-length': body.length });
+            res.write(half);
+            const timer = setTimeout(() => {
+              timers.delete(timer);
+              res.end(body.subarray(half.length));
+            }, stallMs);
+            timers.add(timer);
+          }
+        });
+        up.on('error', () => res.destroy());
+      },
+    );
+    upstream.on('error', () => {
+      if (!res.headersSent) res.writeHead(502).end();
+      else res.destroy();
+    });
+    req.pipe(upstream);
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const origin = `http://127.0.0.1:${port}`;
+  return {
+    url: `${origin}/`,
+    origin,
+    port,
+    get stats() {
+      return stats;
+    },
+    setRate(next) {
+      rate = next;
+    },
+    setTarget(next) {
+      target = new URL(next);
+    },
+    resetStats() {
+      stats = emptyStats();
+    },
+    async close() {
+      for (const t of timers) clearTimeout(t);
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,125 @@
+import type { IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import WebSocket, { WebSocketServer, type RawData } from 'ws';
+import { decodeModuleFrame } from '../../protocol/frame.js';
+
+/**
+ * A transparent WebSocket hop between the Service Worker and the relay that counts what
+ * crosses it: module requests (SW → relay) and module bodies (relay → SW, answered or
+ * pushed). Tests point the page's relay URL at the tap to see how often each module really
+ * travelled. It forwards the browser's Origin, so the relay's origin check still applies.
+ */
+export interface TapStats {
+  /** `module:request` frames by path. */
+  requests: Map<string, number>;
+  /** Module bodies received (binary module frames) by path. */
+  bodies: Map<string, number>;
+  /** Control messages by type, both directions. */
+  types: Map<string, number>;
+  connections: number;
+}
+
+export interface RelayTap {
+  url: string;
+  stats: TapStats;
+  resetStats(): void;
+  /** Drops every connection and stops listening: to the SW the relay is gone. */
+  stop(): Promise<void>;
+  /** Listens again on the same port. */
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+function emptyStats(): TapStats {
+  return { requests: new Map(), bodies: new Map(), types: new Map(), connections: 0 };
+}
+
+const bump = (map: Map<string, number>, key: string) => map.set(key, (map.get(key) ?? 0) + 1);
+
+function toBuffer(data: RawData): Buffer {
+  return Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+}
+
+export async function startRelayTap(relayUrl: string): Promise<RelayTap> {
+  let stats = emptyStats();
+  let wss: WebSocketServer | null = null;
+  let port = 0;
+
+  function onConnection(down: WebSocket, req: IncomingMessage): void {
+    stats.connections++;
+    const origin = req.headers.origin;
+    const up = new WebSocket(relayUrl, { headers: origin ? { origin } : {}, maxPayload: 256 * 1024 * 1024 });
+    const queue: [Buffer, boolean][] = [];
+    up.on('open', () => {
+      for (const [data, isBinary] of queue.splice(0)) up.send(data, { binary: isBinary });
+    });
+    down.on('message', (data, isBinary) => {
+      const buf = toBuffer(data);
+      if (!isBinary) {
+        try {
+          const msg = JSON.parse(buf.toString('utf8')) as { type?: string; path?: string };
+          bump(stats.types, `sw:${msg.type}`);
+          if (msg.type === 'module:request' && typeof msg.path === 'string') bump(stats.requests, msg.path);
+        } catch {
+          bump(stats.types, 'sw:unparsable');
+        }
+      }
+      if (up.readyState === WebSocket.OPEN) up.send(buf, { binary: isBinary });
+      else queue.push([buf, isBinary]);
+    });
+    up.on('message', (data, isBinary) => {
+      const buf = toBuffer(data);
+      if (isBinary) {
+        const frame = decodeModuleFrame(buf);
+        if (frame) bump(stats.bodies, frame.header.path);
+      } else {
+        try {
+          bump(stats.types, `relay:${(JSON.parse(buf.toString('utf8')) as { type?: string }).type}`);
+        } catch {
+          bump(stats.types, 'relay:unparsable');
+        }
+      }
+      if (down.readyState === WebSocket.OPEN) down.send(buf, { binary: isBinary });
+    });
+    // Mirror closes; codes 1005/1006 cannot be sent, so those become a plain close.
+    const closeCode = (code: number) => (code === 1005 || code === 1006 ? 1000 : code);
+    up.on('close', (code) => down.close(closeCode(code)));
+    up.on('error', () => down.terminate());
+    down.on('close', () => up.terminate());
+    down.on('error', () => up.terminate());
+  }
+
+  async function start(): Promise<void> {
+    if (wss) return;
+    const server = new WebSocketServer({ host: '127.0.0.1', port, maxPayload: 256 * 1024 * 1024 });
+    server.on('connection', onConnection);
+    await new Promise<void>((resolve, reject) => {
+      server.once('listening', resolve);
+      server.once('error', reject);
+    });
+    port = (server.address() as AddressInfo).port;
+    wss = server;
+  }
+
+  async function stop(): Promise<void> {
+    const server = wss;
+    wss = null;
+    if (!server) return;
+    for (const client of server.clients) client.terminate();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  await start();
+  return {
+    url: `ws://127.0.0.1:${port}/`,
+    get stats() {
+      return stats;
+    },
+    resetStats() {
+      stats = emptyStats();
+    },
+    stop,
+    start,
+    close: stop,
+  };
+}

@@ -1,0 +1,100 @@
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sirv from 'sirv';
+
+/**
+ * The page under test: a copy of three.js's `src/` (hundreds of real modules nobody here
+ * wrote) in a temp folder, plus an index.html whose inline boot either imports three over
+ * plain HTTP (`?mode=http`) or registers modrelay first (`?mode=relay`), then reports
+ * `window.__result`. The boot is inline so a fault can only hit modules, never the boot.
+ *
+ * The static server plays `serve`'s part (sirv for the root, /sw.js, /@modrelay/client.mjs
+ * with the relay URL filled in) but takes the relay URL as a parameter, so tests can point
+ * pages at a relay in a child process that they kill and restart.
+ */
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+export const THREE_SRC = join(REPO, 'node_modules/three/src');
+export const DIST = join(REPO, 'dist');
+
+const INDEX_HTML = `<!doctype html>
+<meta charset="utf-8">
+<title>modrelay fault page</title>
+<script type="module">
+const mode = new URLSearchParams(location.search).get('mode');
+try {
+  if (mode === 'relay') {
+    const { registerModuleRelay } = await import('/@modrelay/client.mjs');
+    await registerModuleRelay();
+  }
+  const THREE = await import('/src/Three.js');
+  window.__result = {
+    ok: true,
+    exports: Object.keys(THREE).length,
+    revision: THREE.REVISION,
+    length: new THREE.Vector3(3, 4, 12).length(),
+    controlled: !!navigator.serviceWorker?.controller,
+  };
+} catch (error) {
+  window.__result = { ok: false, error: String(error) };
+}
+</script>
+`;
+
+export interface TempSite {
+  root: string;
+  remove(): Promise<void>;
+}
+
+export async function makeThreeSite(): Promise<TempSite> {
+  const root = await mkdtemp(join(tmpdir(), 'modrelay-faults-site-'));
+  await cp(THREE_SRC, join(root, 'src'), { recursive: true });
+  await writeFile(join(root, 'index.html'), INDEX_HTML);
+  return { root, remove: () => rm(root, { recursive: true, force: true }) };
+}
+
+export interface SiteServer {
+  url: string;
+  origin: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startSiteServer(root: string, relayUrl: string): Promise<SiteServer> {
+  const [sw, client] = await Promise.all([
+    readFile(join(DIST, 'sw.js')),
+    readFile(join(DIST, 'client.mjs'), 'utf8'),
+  ]);
+  const clientBody = client.replaceAll('__MODRELAY_RELAY_URL__', relayUrl);
+  const statics = sirv(root, { dev: true, etag: true });
+  const sockets = new Set<Socket>();
+  const server = http.createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/sw.js') {
+      res.writeHead(200, { 'content-type': 'text/javascript', 'cache-control': 'no-cache' }).end(sw);
+    } else if (path === '/@modrelay/client.mjs') {
+      res.writeHead(200, { 'content-type': 'text/javascript', 'cache-control': 'no-cache' }).end(clientBody);
+    } else {
+      statics(req, res, () => res.writeHead(404).end('not found'));
+    }
+  });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const origin = `http://127.0.0.1:${port}`;
+  return {
+    url: `${origin}/`,
+    origin,
+    port,
+    async close() {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
