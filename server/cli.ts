@@ -1,0 +1,136 @@
+import { parseArgs } from 'node:util';
+import { resolve } from 'node:path';
+import { RELAY_DEFAULTS } from './options.js';
+import { createRelay } from './relay.js';
+import { serve, SERVE_DEFAULTS } from './serve.js';
+import { assetFile, MISSING_BUILD } from './assets.js';
+
+const HELP = `modrelay — load browser ES modules through a Service Worker and a WebSocket relay.
+
+Usage:
+  modrelay relay <root> [options]   only the WebSocket relay, for apps with their own HTTP server
+  modrelay serve <root> [options]   static HTTP for <root> + /sw.js + /@modrelay/client.mjs + the relay
+  modrelay --help
+
+Options:
+  --port <n>            relay: WebSocket port (default ${RELAY_DEFAULTS.port}); serve: HTTP port (default ${SERVE_DEFAULTS.port}); 0 = any free port
+  --relay-port <n>      serve only: WebSocket port of the relay (default ${SERVE_DEFAULTS.relayPort})
+  --host <addr>         interface to listen on (default ${RELAY_DEFAULTS.host}: loopback only)
+  --allow-origin <url>  also accept sockets from this page origin, e.g. http://localhost:3000;
+                        repeatable (default: loopback origins of the relay's port and, under serve, the HTTP port)
+  --ext <.ext>          serve modules with this extension; repeatable (default ${RELAY_DEFAULTS.extensions.join(' ')})
+  --max-file-size <n>   largest module served, in bytes (default ${RELAY_DEFAULTS.maxFileSize})
+  --debounce <ms>       watcher coalescing window (default ${RELAY_DEFAULTS.debounceMs})
+  --no-watch            do not watch <root> (no module:updated / module:removed broadcasts)
+  -h, --help            show this help
+
+Dotfiles, dot-folders and paths leaving <root> are never served; node_modules is served but not watched.
+`;
+
+class UsageError extends Error {}
+
+function integer(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value)) throw new UsageError(`--${name} must be a non-negative integer, got "${value}"`);
+  return Number(value);
+}
+
+async function main(argv: string[]): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        port: { type: 'string' },
+        'relay-port': { type: 'string' },
+        host: { type: 'string' },
+        'allow-origin': { type: 'string', multiple: true },
+        ext: { type: 'string', multiple: true },
+        'max-file-size': { type: 'string' },
+        debounce: { type: 'string' },
+        'no-watch': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(HELP);
+    return;
+  }
+  const [command, root, ...extra] = positionals;
+  if (command !== 'relay' && command !== 'serve') {
+    throw new UsageError(command === undefined ? 'missing command: relay or serve' : `unknown command "${command}"`);
+  }
+  if (root === undefined) throw new UsageError(`missing <root>: modrelay ${command} <root>`);
+  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
+  if (command === 'relay' && values['relay-port'] !== undefined) throw new UsageError('--relay-port is for serve; use --port');
+
+  const common = {
+    root: resolve(root),
+    host: values.host ?? RELAY_DEFAULTS.host,
+    allowOrigins: values['allow-origin'] ?? [],
+    extensions: values.ext ?? [...RELAY_DEFAULTS.extensions],
+    maxFileSize: integer('max-file-size', values['max-file-size'], RELAY_DEFAULTS.maxFileSize),
+    debounceMs: integer('debounce', values.debounce, RELAY_DEFAULTS.debounceMs),
+    watch: !values['no-watch'],
+  };
+
+  let close: () => Promise<void>;
+  if (command === 'relay') {
+    const port = integer('port', values.port, RELAY_DEFAULTS.port);
+    const relay = await start(() => createRelay({ ...common, port }), common.host, port);
+    console.log(`modrelay relay: ${relay.url} serving ${common.root}`);
+    close = relay.close;
+  } else {
+    const port = integer('port', values.port, SERVE_DEFAULTS.port);
+    const relayPort = integer('relay-port', values['relay-port'], SERVE_DEFAULTS.relayPort);
+    if (assetFile('sw.js') === null || assetFile('client.mjs') === null) console.warn(`modrelay: warning: ${MISSING_BUILD}`);
+    const server = await start(() => serve({ ...common, port, relayPort }), common.host, port, relayPort);
+    console.log(`modrelay serve: ${server.url} (relay ${server.relay.url}) serving ${common.root}`);
+    close = server.close;
+  }
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`modrelay: ${signal}, shutting down`);
+    // A close that hangs (a stuck socket) must not keep the process alive.
+    setTimeout(() => process.exit(0), 2000).unref();
+    close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+/** Starts a server, turning the errors a user can fix into one clear line. */
+async function start<T>(run: () => Promise<T>, host: string, ...ports: number[]): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const port = (error as { port?: number }).port ?? ports.join(' or ');
+    if (code === 'EADDRINUSE') throw new UsageError(`port ${port} on ${host} is already in use; choose another with --port${ports.length > 1 ? ' / --relay-port' : ''}`, { cause: error });
+    if (code === 'EACCES') throw new UsageError(`not allowed to listen on ${host}:${port}`);
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new UsageError(`cannot listen on host ${host}`);
+    if (error instanceof TypeError) throw new UsageError(error.message.replace(/^modrelay: /, ''));
+    throw error;
+  }
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof UsageError) {
+    console.error(`modrelay: ${error.message}\nRun \`modrelay --help\` for usage.`);
+    process.exit(2);
+  }
+  console.error('modrelay: unexpected error:', error);
+  process.exit(1);
+});

@@ -1,0 +1,144 @@
+import type { WebSocket, RawData } from 'ws';
+import { encodeModuleFrame } from '../protocol/frame.js';
+import { ERROR_MESSAGES } from '../protocol/errors.js';
+import type {
+  ErrorCode, Hello, ManifestCheck, ManifestStatus, ModuleCheck, ModuleError, ModulePath,
+  ModuleRequest, ModuleResponse, ModuleStatus, RelayMessage, SwMessage,
+} from '../protocol/wire.js';
+import { importClosure } from './graph.js';
+import { CONTENT_TYPE, type Module, type ModuleStore } from './module-store.js';
+import { parseFrame } from './frames.js';
+
+/** Paths checked at once while answering a manifest. */
+const MANIFEST_CONCURRENCY = 64;
+
+export interface ConnectionContext {
+  store: ModuleStore;
+  hello: Hello;
+  maxInFlight: number;
+}
+
+/**
+ * Serves one socket: says hello, then answers each frame. Every frame is validated; a bad
+ * one gets `bad-request` and the connection keeps serving. At most `maxInFlight` requests
+ * are worked on at once; a request counts until its last frame is handed to the socket, so
+ * a client that does not read cannot make the relay buffer without bound.
+ */
+export function serveConnection(socket: WebSocket, context: ConnectionContext): void {
+  let inFlight = 0;
+
+  const send = (message: RelayMessage | Uint8Array): Promise<void> =>
+    new Promise((resolve) => {
+      if (socket.readyState !== socket.OPEN) return resolve();
+      const data = message instanceof Uint8Array ? message : JSON.stringify(message);
+      // A send error means the socket is closing; the close handler cleans up.
+      socket.send(data, () => resolve());
+    });
+
+  const sendError = (code: ErrorCode, message: string, id?: number, path?: string): Promise<void> => {
+    const error: ModuleError = { type: 'module:error', code, message: message || ERROR_MESSAGES[code] };
+    if (id !== undefined) error.id = id;
+    if (path !== undefined) error.path = path;
+    return send(error);
+  };
+
+  const answer = async (message: SwMessage): Promise<void> => {
+    switch (message.type) {
+      case 'module:request':
+        return answerRequest(message);
+      case 'module:check':
+        return answerCheck(message);
+      case 'manifest:check':
+        return answerManifest(message);
+      default: {
+        const check: never = message;
+        throw new Error(`unhandled message ${JSON.stringify(check)}`);
+      }
+    }
+  };
+
+  const moduleFrame = (module: Module, extra: Partial<ModuleResponse>): Uint8Array => {
+    const header: ModuleResponse = {
+      type: 'module:response',
+      ...extra,
+      path: module.path,
+      hash: module.hash,
+      contentType: CONTENT_TYPE,
+      size: module.bytes.byteLength,
+    };
+    return encodeModuleFrame(header, module.bytes);
+  };
+
+  const answerRequest = async (request: ModuleRequest): Promise<void> => {
+    const outcome = await context.store.load(request.path);
+    if (!outcome.ok) return sendError(outcome.code, outcome.message, request.id, request.path);
+    if (!request.deps) {
+      return send(moduleFrame(outcome.module, { id: request.id }));
+    }
+    const have = request.have ?? {};
+    const closure = await importClosure(context.store, outcome.module);
+    const pushed = closure.filter((module) => !(Object.hasOwn(have, module.path) && have[module.path] === module.hash));
+    const sends = [send(moduleFrame(outcome.module, { id: request.id, push: pushed.map((module) => module.path) }))];
+    for (const module of pushed) sends.push(send(moduleFrame(module, {})));
+    await Promise.all(sends);
+  };
+
+  const answerCheck = async (check: ModuleCheck): Promise<void> => {
+    const outcome = await context.store.load(check.path);
+    const status: ModuleStatus = { type: 'module:status', id: check.id, path: check.path, status: 'gone' };
+    if (outcome.ok) {
+      status.status = outcome.module.hash === check.hash ? 'current' : 'changed';
+      if (status.status === 'changed') status.hash = outcome.module.hash;
+    }
+    return send(status);
+  };
+
+  const answerManifest = async (check: ManifestCheck): Promise<void> => {
+    const reply: ManifestStatus = { type: 'manifest:status', id: check.id, changed: {}, removed: [] };
+    const paths = Object.keys(check.entries);
+    for (let i = 0; i < paths.length; i += MANIFEST_CONCURRENCY) {
+      const slice = paths.slice(i, i + MANIFEST_CONCURRENCY);
+      const outcomes = await Promise.all(slice.map((path) => context.store.load(path)));
+      outcomes.forEach((outcome, j) => {
+        const path = slice[j] as ModulePath;
+        // A path that can no longer be served, for whatever reason, is gone for the cache.
+        if (!outcome.ok) reply.removed.push(path);
+        else if (outcome.module.hash !== check.entries[path]) reply.changed[path] = outcome.module.hash;
+      });
+    }
+    return send(reply);
+  };
+
+  const onMessage = (data: RawData, isBinary: boolean): void => {
+    if (isBinary) {
+      void sendError('bad-request', 'binary frames are not accepted; send JSON text frames');
+      return;
+    }
+    const parsed = parseFrame(data.toString());
+    if (!parsed.ok) {
+      void sendError('bad-request', parsed.message, parsed.id, parsed.path);
+      return;
+    }
+    const { message } = parsed;
+    if (inFlight >= context.maxInFlight) {
+      const path = 'path' in message ? message.path : undefined;
+      void sendError('too-many-requests', `more than ${context.maxInFlight} requests in flight on this connection`, message.id, path);
+      return;
+    }
+    inFlight += 1;
+    answer(message)
+      .catch((error: unknown) => {
+        // Handlers do not throw by design; this keeps a bug from taking the relay down.
+        console.error('modrelay: request failed:', error);
+        return sendError('internal', ERROR_MESSAGES.internal, message.id);
+      })
+      .finally(() => {
+        inFlight -= 1;
+      });
+  };
+
+  socket.on('message', onMessage);
+  // Without a listener an 'error' (e.g. an oversized frame) would be thrown; ws closes the socket itself.
+  socket.on('error', () => {});
+  void send(context.hello);
+}

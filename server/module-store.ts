@@ -1,0 +1,155 @@
+import { createHash } from 'node:crypto';
+import { constants } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import type { ErrorCode, Hash, ModulePath } from '../protocol/wire.js';
+import { checkUrlPath, confine, fsFailure, hasAllowedExtension } from './paths.js';
+import { lexerReady, staticImports } from './imports.js';
+
+export const CONTENT_TYPE = 'text/javascript; charset=utf-8';
+
+export interface Module {
+  path: ModulePath;
+  /** sha-256 of `bytes`, lowercase hex. */
+  hash: Hash;
+  bytes: Uint8Array;
+  /** Root-relative paths this module statically imports (see imports.ts). */
+  imports: readonly ModulePath[];
+}
+
+export type LoadResult = { ok: true; module: Module } | { ok: false; code: ErrorCode; message: string };
+
+interface Entry {
+  /** What the file looked like when read: a different stat means a different file. */
+  key: string;
+  module: Module;
+}
+
+/**
+ * Reads, hashes and lexes each module once per change, and keeps the bytes.
+ *
+ * A cached entry is reused while the file's (mtime, size, inode) stay the same, so
+ * correctness never depends on the watcher: a change it missed is caught by the next stat.
+ * The watcher only calls `invalidate`, which forces a re-read even when the stat looks the
+ * same (an editor that restores mtime). Every load goes through the path rules of paths.ts.
+ */
+export class ModuleStore {
+  /** Files read and hashed so far; tests use it to prove a file is hashed once per change. */
+  reads = 0;
+  private readonly entries = new Map<ModulePath, Entry>();
+  /** Loads in progress, so concurrent requests for one changed file read it once. */
+  private readonly pending = new Map<string, Promise<LoadResult>>();
+
+  constructor(
+    private readonly realRoot: string,
+    private readonly extensions: readonly string[],
+    private readonly maxFileSize: number,
+  ) {}
+
+  /** The module at `path` as it is on disk now, or why it cannot be served. Never throws. */
+  async load(path: ModulePath): Promise<LoadResult> {
+    try {
+      return await this.loadChecked(path);
+    } catch (error) {
+      return fsFailure(error);
+    }
+  }
+
+  /** The last hash read for `path`, without touching the disk. */
+  peekHash(path: ModulePath): Hash | undefined {
+    return this.entries.get(path)?.module.hash;
+  }
+
+  /** Forgets `path` (the watcher saw it change); the next load re-reads it. */
+  invalidate(path: ModulePath): void {
+    this.entries.delete(path);
+  }
+
+  /** Cached paths under a folder path ("/lib" → "/lib/a.mjs", …). */
+  cachedUnder(folder: ModulePath): ModulePath[] {
+    const prefix = folder.endsWith('/') ? folder : `${folder}/`;
+    return [...this.entries.keys()].filter((path) => path.startsWith(prefix));
+  }
+
+  private async loadChecked(path: ModulePath): Promise<LoadResult> {
+    const checked = checkUrlPath(path);
+    if (!checked.ok) return checked;
+    if (!hasAllowedExtension(path, this.extensions)) {
+      return { ok: false, code: 'unsupported-type', message: `only ${this.extensions.join(', ')} files are served` };
+    }
+    const confined = await confine(this.realRoot, checked.segments);
+    if (!confined.ok) {
+      this.entries.delete(path);
+      return confined;
+    }
+    // The real file's name must carry an allowed extension too: "a.mjs" → "secrets.txt" is refused.
+    if (!hasAllowedExtension(confined.real, this.extensions)) {
+      return { ok: false, code: 'unsupported-type', message: 'path resolves (through a symlink) to a file type that is not served' };
+    }
+    const stats = await stat(confined.real);
+    const refused = this.refuseStats(stats);
+    if (refused) return refused;
+    const key = statKey(stats);
+    const entry = this.entries.get(path);
+    if (entry && entry.key === key) return { ok: true, module: entry.module };
+
+    const pendingKey = `${path}\0${key}`;
+    let loading = this.pending.get(pendingKey);
+    if (!loading) {
+      loading = this.read(path, confined.real).finally(() => this.pending.delete(pendingKey));
+      this.pending.set(pendingKey, loading);
+    }
+    return loading;
+  }
+
+  private refuseStats(stats: Stats): LoadResult | null {
+    if (!stats.isFile()) return { ok: false, code: 'forbidden', message: 'not a regular file (directory, device, FIFO or socket)' };
+    if (stats.size > this.maxFileSize) {
+      return { ok: false, code: 'too-large', message: `the module is ${stats.size} bytes; the cap is ${this.maxFileSize}` };
+    }
+    return null;
+  }
+
+  /**
+   * Opens without following a final symlink (one swapped in after `confine` is refused) and
+   * without blocking (a FIFO swapped in would hang a read), then trusts only the open file.
+   */
+  private async read(path: ModulePath, real: string): Promise<LoadResult> {
+    let handle;
+    try {
+      handle = await open(real, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    } catch (error) {
+      return fsFailure(error);
+    }
+    try {
+      const stats = await handle.stat();
+      const refused = this.refuseStats(stats);
+      if (refused) return refused;
+      const bytes = new Uint8Array(stats.size);
+      let filled = 0;
+      // Bounded by the size: a file that grows meanwhile is read as it was when stat'ed.
+      while (filled < bytes.byteLength) {
+        const { bytesRead } = await handle.read(bytes, filled, bytes.byteLength - filled, filled);
+        if (bytesRead === 0) break;
+        filled += bytesRead;
+      }
+      const body = bytes.subarray(0, filled);
+      this.reads += 1;
+      await lexerReady;
+      const module: Module = {
+        path,
+        hash: createHash('sha256').update(body).digest('hex'),
+        bytes: body,
+        imports: staticImports(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'), path),
+      };
+      this.entries.set(path, { key: statKey(stats), module });
+      return { ok: true, module };
+    } finally {
+      await handle.close().catch(() => {});
+    }
+  }
+}
+
+function statKey(stats: Stats): string {
+  return `${stats.mtimeMs}:${stats.size}:${stats.ino}`;
+}

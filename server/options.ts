@@ -1,0 +1,97 @@
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+/** Options of `createRelay`. Every field but `root` is optional; defaults are in `RELAY_DEFAULTS`. */
+export interface RelayOptions {
+  /** Folder served; required. */
+  root: string;
+  /** TCP port; default 8889; 0 picks a free one. */
+  port?: number;
+  /** Interface to listen on; default '127.0.0.1' (loopback only). */
+  host?: string;
+  /**
+   * Extra Origins allowed to open a socket. By default only loopback origins of the relay's own
+   * port (and, under `serve`, of the HTTP port) are allowed; requests without an Origin header
+   * (non-browser clients) are always allowed.
+   */
+  allowOrigins?: string[];
+  /** Extensions served, with the dot; default ['.mjs', '.js']. */
+  extensions?: string[];
+  /** Largest module served, in bytes; default 16 MiB. */
+  maxFileSize?: number;
+  /** Largest inbound WebSocket frame, in bytes; default 4 MiB. */
+  maxPayload?: number;
+  /** Requests one connection may have unanswered at once; default 64. */
+  maxInFlight?: number;
+  /** Watcher coalescing window in ms; default 20. */
+  debounceMs?: number;
+  /** Watch the root and broadcast changes; default true. */
+  watch?: boolean;
+}
+
+export const RELAY_DEFAULTS = {
+  port: 8889,
+  host: '127.0.0.1',
+  allowOrigins: [] as string[],
+  extensions: ['.mjs', '.js'],
+  maxFileSize: 16 * 1024 * 1024,
+  maxPayload: 4 * 1024 * 1024,
+  maxInFlight: 64,
+  debounceMs: 20,
+  watch: true,
+} as const;
+
+/** Bounds that are not options: they keep one frame from making the relay do unbounded work. */
+export const LIMITS = {
+  /** Entries in one `manifest:check` or one `have` map. */
+  maxManifestEntries: 20_000,
+  /** Modules in one pushed import closure. */
+  maxClosure: 5_000,
+  /** Characters in one module path. */
+  maxPathLength: 4096,
+} as const;
+
+export type ResolvedRelayOptions = Required<RelayOptions>;
+
+function positiveInteger(name: string, value: number, allowZero = false): number {
+  if (!Number.isSafeInteger(value) || value < (allowZero ? 0 : 1)) {
+    throw new TypeError(`modrelay: ${name} must be a ${allowZero ? 'non-negative' : 'positive'} integer, got ${value}`);
+  }
+  return value;
+}
+
+/** Fills defaults and throws a TypeError for impossible values (a missing root among them). */
+export function resolveRelayOptions(options: RelayOptions): ResolvedRelayOptions {
+  if (!options || typeof options.root !== 'string' || options.root === '') {
+    throw new TypeError('modrelay: options.root (the folder to serve) is required');
+  }
+  const root = resolve(options.root);
+  let isDirectory = false;
+  try {
+    isDirectory = statSync(root).isDirectory();
+  } catch {
+    // reported below
+  }
+  if (!isDirectory) throw new TypeError(`modrelay: root folder not found: ${root}`);
+
+  const extensions = options.extensions ?? [...RELAY_DEFAULTS.extensions];
+  for (const ext of extensions) {
+    if (!/^\.[A-Za-z0-9]+$/.test(ext)) {
+      throw new TypeError(`modrelay: extensions must look like ".mjs", got ${JSON.stringify(ext)}`);
+    }
+  }
+  const port = options.port ?? RELAY_DEFAULTS.port;
+  if (port > 65535) throw new TypeError(`modrelay: port must be at most 65535, got ${port}`);
+  return {
+    root,
+    port: positiveInteger('port', port, true),
+    host: options.host ?? RELAY_DEFAULTS.host,
+    allowOrigins: (options.allowOrigins ?? []).map((origin) => origin.replace(/\/+$/, '')),
+    extensions,
+    maxFileSize: positiveInteger('maxFileSize', options.maxFileSize ?? RELAY_DEFAULTS.maxFileSize),
+    maxPayload: positiveInteger('maxPayload', options.maxPayload ?? RELAY_DEFAULTS.maxPayload),
+    maxInFlight: positiveInteger('maxInFlight', options.maxInFlight ?? RELAY_DEFAULTS.maxInFlight),
+    debounceMs: positiveInteger('debounceMs', options.debounceMs ?? RELAY_DEFAULTS.debounceMs, true),
+    watch: options.watch ?? RELAY_DEFAULTS.watch,
+  };
+}

@@ -1,0 +1,127 @@
+import { randomUUID } from 'node:crypto';
+import { realpathSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Hello, ModuleRemoved, ModuleUpdated, ProtocolVersion } from '../protocol/wire.js';
+import { serveConnection } from './connection.js';
+import { ModuleStore } from './module-store.js';
+import { resolveRelayOptions, type RelayOptions } from './options.js';
+import { OriginAllowlist } from './origins.js';
+import { watchRoot, type ChangeBatch, type RootWatcher } from './watcher.js';
+
+const PROTOCOL_VERSION: ProtocolVersion = 1;
+
+export interface Relay {
+  /** ws://127.0.0.1:PORT/ */
+  url: string;
+  port: number;
+  /** Closes every socket, the watcher and the port. */
+  close(): Promise<void>;
+}
+
+/** Internal handle for `serve`, which allows its own HTTP origins once its port is known. */
+export interface RelayInternals extends Relay {
+  origins: OriginAllowlist;
+}
+
+/**
+ * Starts the relay: an HTTP server that only upgrades to WebSocket, one `ModuleStore` for
+ * the root, and a watcher whose changes are broadcast to every socket.
+ */
+export async function createRelay(options: RelayOptions): Promise<Relay> {
+  return createRelayInternal(options);
+}
+
+export async function createRelayInternal(options: RelayOptions): Promise<RelayInternals> {
+  const resolved = resolveRelayOptions(options);
+  const realRoot = realpathSync(resolved.root);
+  const origins = new OriginAllowlist(resolved.allowOrigins);
+  const store = new ModuleStore(realRoot, resolved.extensions, resolved.maxFileSize);
+  const hello: Hello = {
+    type: 'hello',
+    protocol: PROTOCOL_VERSION,
+    relayId: randomUUID(),
+    extensions: [...resolved.extensions],
+    limits: { maxPayload: resolved.maxPayload, maxInFlight: resolved.maxInFlight, maxFileSize: resolved.maxFileSize },
+  };
+
+  // permessage-deflate is off: slow and memory-fragmenting under concurrency (nodejs/node#8871),
+  // and pointless on loopback. `noServer` so the upgrade is checked here, not in verifyClient.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: resolved.maxPayload, perMessageDeflate: false });
+  const http: HttpServer = createServer((_request, response) => {
+    response.writeHead(426, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
+    response.end('modrelay relay: connect with a WebSocket.\n');
+  });
+  http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => {});
+    if (!origins.allows(request.headers.origin)) {
+      socket.end(
+        'HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n' +
+          `modrelay: Origin ${request.headers.origin} is not allowed (add it with --allow-origin).\n`,
+      );
+      return;
+    }
+    wss.handleUpgrade(request, socket, head, (ws: WebSocket) => {
+      serveConnection(ws, { store, hello, maxInFlight: resolved.maxInFlight });
+    });
+  });
+
+  const broadcast = (batch: ChangeBatch) => {
+    const frames: string[] = [];
+    if (batch.updated.length > 0) frames.push(JSON.stringify({ type: 'module:updated', modules: batch.updated } satisfies ModuleUpdated));
+    if (batch.removed.length > 0) frames.push(JSON.stringify({ type: 'module:removed', paths: batch.removed } satisfies ModuleRemoved));
+    for (const client of wss.clients) {
+      if (client.readyState !== client.OPEN) continue;
+      for (const frame of frames) client.send(frame);
+    }
+  };
+
+  await listen(http, resolved.port, resolved.host);
+  const port = (http.address() as AddressInfo).port;
+  origins.allowLoopbackPort(port);
+
+  let watcher: RootWatcher | undefined;
+  try {
+    if (resolved.watch) watcher = await watchRoot(realRoot, store, resolved.extensions, resolved.debounceMs, broadcast);
+  } catch (error) {
+    http.close();
+    throw error;
+  }
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `ws://${urlHost(resolved.host)}:${port}/`,
+    port,
+    origins,
+    close: () => {
+      closing ??= (async () => {
+        await watcher?.close();
+        for (const client of wss.clients) client.terminate();
+        wss.close();
+        http.closeAllConnections();
+        await new Promise<void>((resolve) => http.close(() => resolve()));
+      })();
+      return closing;
+    },
+  };
+}
+
+/** Listens, turning 'error' (EADDRINUSE, EACCES) into a rejection. */
+export function listen(server: HttpServer, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error) => reject(error);
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+/** Host as written in a URL: a wildcard listen address is reached through loopback. */
+export function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::' || host === '') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}

@@ -1,0 +1,122 @@
+import { createHash } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { realpathSync } from 'node:fs';
+import { MISSING_BUILD, readAsset, type AssetName } from './assets.js';
+import { resolveRelayOptions, type RelayOptions } from './options.js';
+import { createRelayInternal, listen, urlHost, type Relay } from './relay.js';
+import { plain, staticHandler } from './static.js';
+
+export interface ServeOptions extends Omit<RelayOptions, 'port'> {
+  /** HTTP port; default 8080; 0 picks a free one. */
+  port?: number;
+  /** Relay (WebSocket) port; default 8889; 0 picks a free one. */
+  relayPort?: number;
+}
+
+export interface Server {
+  /** http://127.0.0.1:PORT/ */
+  url: string;
+  relay: Relay;
+  close(): Promise<void>;
+}
+
+export const SERVE_DEFAULTS = { port: 8080, relayPort: 8889 } as const;
+
+/** The placeholder the client bundle carries for the relay URL (client/index.ts). */
+const RELAY_URL_PLACEHOLDER = '__MODRELAY_RELAY_URL__';
+
+/**
+ * The embedded default: static HTTP for the root, the built Service Worker at `/sw.js`, the
+ * client at `/@modrelay/client.mjs` with this relay's URL baked in (so
+ * `registerModuleRelay()` needs no arguments), and the relay itself on its own port, which
+ * allows this HTTP server's loopback origins.
+ */
+export async function serve(options: ServeOptions): Promise<Server> {
+  const { port = SERVE_DEFAULTS.port, relayPort = SERVE_DEFAULTS.relayPort, ...relayOptions } = options;
+  const resolved = resolveRelayOptions({ ...relayOptions, port });
+  const files = staticHandler(realpathSync(resolved.root));
+  const checkHost = isLoopback(resolved.host);
+
+  let relayUrl = '';
+  const http = createServer((request, response) => {
+    handle(request, response).catch(() => {
+      if (!response.headersSent) plain(response, 500, 'modrelay: internal error.\n');
+      else response.destroy();
+    });
+  });
+  const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    // DNS rebinding: a hostile name that resolves to 127.0.0.1 must not read the root.
+    if (checkHost && !isLoopbackHostHeader(request.headers.host)) {
+      return plain(response, 403, 'Forbidden: unexpected Host header.\n');
+    }
+    const pathname = (request.url ?? '/').split('?')[0];
+    if (pathname === '/sw.js') return sendAsset(request, response, 'sw.js', (bytes) => bytes);
+    if (pathname === '/@modrelay/client.mjs') {
+      return sendAsset(request, response, 'client.mjs', (bytes) =>
+        Buffer.from(bytes.toString('utf8').replaceAll(RELAY_URL_PLACEHOLDER, relayUrl)),
+      );
+    }
+    return files(request, response);
+  };
+
+  await listen(http, resolved.port, resolved.host);
+  const httpPort = (http.address() as AddressInfo).port;
+  let relay;
+  try {
+    relay = await createRelayInternal({ ...relayOptions, port: relayPort });
+  } catch (error) {
+    http.close();
+    throw error;
+  }
+  relay.origins.allowLoopbackPort(httpPort);
+  relayUrl = relay.url;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${urlHost(resolved.host)}:${httpPort}/`,
+    relay: { url: relay.url, port: relay.port, close: () => relay.close() },
+    close: () => {
+      closing ??= (async () => {
+        http.closeAllConnections();
+        await Promise.all([new Promise<void>((resolve) => http.close(() => resolve())), relay.close()]);
+      })();
+      return closing;
+    },
+  };
+}
+
+/** Serves a built file with a content hash ETag and `no-cache`, so a rebuild is seen on the next load. */
+async function sendAsset(
+  request: IncomingMessage,
+  response: ServerResponse,
+  name: AssetName,
+  transform: (bytes: Buffer) => Buffer,
+): Promise<void> {
+  const raw = await readAsset(name);
+  if (raw === null) return plain(response, 500, `modrelay: /${name === 'sw.js' ? 'sw.js' : '@modrelay/client.mjs'}: ${MISSING_BUILD}\n`);
+  const body = transform(raw);
+  const etag = `"${createHash('sha256').update(body).digest('hex')}"`;
+  const headers = { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache', etag };
+  if (request.headers['if-none-match'] === etag) {
+    response.writeHead(304, headers);
+    return void response.end();
+  }
+  response.writeHead(200, { ...headers, 'content-length': String(body.byteLength) });
+  response.end(request.method === 'HEAD' ? undefined : body);
+}
+
+function isLoopback(host: string): boolean {
+  return host === '127.0.0.1' || host === 'localhost' || host === '::1';
+}
+
+function isLoopbackHostHeader(host: string | undefined): boolean {
+  if (host === undefined) return true;
+  let hostname: string;
+  try {
+    hostname = new URL(`http://${host}`).hostname;
+  } catch {
+    return false;
+  }
+  return hostname === '127.0.0.1' || hostname === 'localhost' || hostname === '[::1]' || hostname.endsWith('.localhost');
+}

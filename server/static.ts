@@ -1,0 +1,67 @@
+import { stat } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import sirv from 'sirv';
+import { checkUrlPath, confine } from './paths.js';
+
+/**
+ * Static HTTP for the root: sirv does MIME types, ETag/304 and streaming; this wrapper first
+ * applies the relay's path rules, which sirv's per-request mode does not (it serves
+ * dotfiles and follows symlinks out of the root). `dev: true` makes sirv stat each request,
+ * so edits and new files are seen (its other mode lists the folder once at start-up), and
+ * gives `Cache-Control: no-cache` with a weak ETag of size and mtime: every load revalidates.
+ */
+export function staticHandler(realRoot: string): (request: IncomingMessage, response: ServerResponse) => Promise<void> {
+  const files = sirv(realRoot, { dev: true, etag: true, dotfiles: false, extensions: [] });
+  return async (request, response) => {
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      return plain(response, 405, 'Only GET and HEAD are served.\n', { allow: 'GET, HEAD' });
+    }
+    const url = new URL(request.url ?? '/', 'http://modrelay.invalid');
+    let path: string;
+    try {
+      // Decode exactly once; a "%" left after that is double encoding, which checkUrlPath refuses.
+      path = decodeURIComponent(url.pathname);
+    } catch {
+      return plain(response, 400, 'Malformed percent-encoding in the URL.\n');
+    }
+    // A folder URL names its index.html; the path rules refuse empty segments, so check without the slash.
+    const isFolderUrl = path.endsWith('/');
+    const checked = checkUrlPath(path === '/' ? '/index.html' : isFolderUrl ? path.slice(0, -1) : path);
+    if (!checked.ok) return plain(response, 403, `Forbidden: ${checked.message}.\n`);
+    const segments = path === '/' ? [] : checked.segments;
+
+    const confined = segments.length === 0 ? { ok: true as const, real: realRoot } : await confine(realRoot, segments);
+    if (!confined.ok) {
+      return plain(response, confined.code === 'not-found' ? 404 : 403, `${confined.code}: ${confined.message}.\n`);
+    }
+    let target = confined.real;
+    let served = segments;
+    try {
+      let stats = await stat(target);
+      if (stats.isDirectory()) {
+        if (!isFolderUrl) {
+          // Relative URLs in the index resolve against the folder only with the trailing slash.
+          response.writeHead(301, { location: `${url.pathname}/${url.search}` });
+          return void response.end();
+        }
+        const index = await confine(realRoot, [...segments, 'index.html']);
+        if (!index.ok) return plain(response, index.code === 'not-found' ? 404 : 403, `${index.code}: ${index.message}.\n`);
+        target = index.real;
+        served = [...segments, 'index.html'];
+        stats = await stat(target);
+      }
+      // FIFOs and devices would hang or stream forever.
+      if (!stats.isFile()) return plain(response, 403, 'Forbidden: not a regular file.\n');
+    } catch {
+      return plain(response, 404, 'Not found.\n');
+    }
+    // sirv gets the vetted, re-encoded path; it decodes it once itself.
+    request.url = `/${served.map(encodeURIComponent).join('/')}`;
+    files(request, response, () => plain(response, 404, 'Not found.\n'));
+  };
+}
+
+export function plain(response: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
+  response.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', ...headers });
+  response.end(body);
+}
