@@ -8,6 +8,9 @@ import { defineConfig } from 'vitest/config';
  *                              Debian's Chromium through playwright-core).
  */
 export default defineConfig(({ mode }) => ({
+  // Workbox reads process.env.NODE_ENV, which does not exist in a worker; library mode
+  // leaves it alone unless defined. 'production' also drops Workbox's dev logging.
+  define: { 'process.env.NODE_ENV': JSON.stringify('production') },
   build: {
     outDir: 'dist',
     emptyOutDir: false,

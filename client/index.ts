@@ -1,2 +1,148 @@
-// Placeholder so the build runs; the client lands with issue 3.
-export const RELAY_URL_PLACEHOLDER = '__MODRELAY_RELAY_URL__';
+/**
+ * What a page's boot script calls before importing its modules:
+ *
+ *   const { registerModuleRelay } = await import('/@modrelay/client.mjs');
+ *   await registerModuleRelay();
+ *   await import('./app.mjs');
+ *
+ * It registers modrelay's service worker, resolves once the worker controls the page (or
+ * after `timeout`: it never hangs), tells the worker what the page loaded before it was
+ * controlled, keeps the worker awake while the page is visible, and turns the worker's
+ * change notices into `modrelay:update` events.
+ */
+import type { PageToSwMessage, SwToPageMessage } from '../protocol/wire.js';
+
+/** `modrelay serve` replaces this literal with its relay's URL when it serves this file. */
+const ANNOUNCED_RELAY_URL = '__MODRELAY_RELAY_URL__';
+
+export interface ModuleRelayClientOptions {
+  /** The relay's WebSocket URL. Default: announced by `modrelay serve`, else `ws://<host>:8889/`. */
+  relayUrl?: string;
+  /** Where the worker script is served. Default '/sw.js'. */
+  swUrl?: string;
+  /** Registration scope. Default '/'. */
+  scope?: string;
+  /** Milliseconds to wait for the worker to control the page. Default 5000. */
+  timeout?: number;
+  /** Milliseconds a module fetch may wait for the relay before using HTTP. Default: the worker's (500). */
+  budget?: number;
+  /** Reload the page when a module changes. Default false. */
+  reloadOnUpdate?: boolean;
+  /** Heartbeat interval while the page is visible, in ms; 0 turns it off. Default 20000. */
+  heartbeatMs?: number;
+}
+
+export interface ModuleUpdate {
+  /** Absolute URL of the module, as the page imports it. */
+  url: string;
+  /** The new sha-256, or null when the file was removed. */
+  hash: string | null;
+}
+
+export interface ModuleRelayRegistration {
+  /**
+   * `controlled`: modules now go through the worker. `timeout`: not controlled in time,
+   * modules come over plain HTTP this load. `unsupported`: no Service Workers here (HTTP).
+   * `failed`: registration threw (see `error`); modules come over HTTP.
+   */
+  status: 'controlled' | 'timeout' | 'unsupported' | 'failed';
+  registration?: ServiceWorkerRegistration;
+  error?: unknown;
+  /** Calls `callback` for every module change; returns the unsubscribe function. */
+  onUpdate(callback: (update: ModuleUpdate) => void): () => void;
+}
+
+declare global {
+  interface WindowEventMap {
+    'modrelay:update': CustomEvent<ModuleUpdate>;
+  }
+}
+
+export const DEFAULTS = {
+  swUrl: '/sw.js',
+  scope: '/',
+  timeout: 5000,
+  reloadOnUpdate: false,
+  heartbeatMs: 20_000,
+} as const;
+
+function defaultRelayUrl(): string {
+  // A regex, not a comparison with another literal: serve replaces every copy of the literal.
+  return /^wss?:\/\//.test(ANNOUNCED_RELAY_URL) ? ANNOUNCED_RELAY_URL : `ws://${location.hostname}:8889/`;
+}
+
+function onUpdate(callback: (update: ModuleUpdate) => void): () => void {
+  const listener = (event: CustomEvent<ModuleUpdate>) => callback(event.detail);
+  addEventListener('modrelay:update', listener);
+  return () => removeEventListener('modrelay:update', listener);
+}
+
+export async function registerModuleRelay(options: ModuleRelayClientOptions = {}): Promise<ModuleRelayRegistration> {
+  const o = { ...DEFAULTS, ...options };
+  if (!('serviceWorker' in navigator)) return { status: 'unsupported', onUpdate };
+  const container = navigator.serviceWorker;
+  listen(container, o.reloadOnUpdate);
+
+  const query = new URLSearchParams({ relay: o.relayUrl ?? defaultRelayUrl() });
+  if (o.budget !== undefined) query.set('budget', String(o.budget));
+  const scriptUrl = `${o.swUrl}?${query}`;
+
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => { timer = setTimeout(resolve, o.timeout, 'timeout'); });
+  try {
+    const registration = await Promise.race([container.register(scriptUrl, { scope: o.scope }), timedOut]);
+    if (registration === 'timeout') return { status: 'timeout', onUpdate };
+    const controlled = container.controller
+      ? 'controlled'
+      : await Promise.race([
+        new Promise<'controlled'>((resolve) => container.addEventListener('controllerchange', () => resolve('controlled'), { once: true })),
+        timedOut,
+      ]);
+    if (controlled === 'controlled') {
+      post({ source: 'modrelay', type: 'warm', urls: loadedUrls() });
+      heartbeat(o.heartbeatMs);
+    }
+    return { status: controlled, registration, onUpdate };
+  } catch (error) {
+    return { status: 'failed', error, onUpdate };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function post(message: PageToSwMessage): void {
+  navigator.serviceWorker.controller?.postMessage(message);
+}
+
+/** The page, this client, and same-origin scripts fetched before the worker controlled us. */
+function loadedUrls(): string[] {
+  const urls = new Set([location.href.split('#')[0]!, import.meta.url]);
+  for (const entry of performance.getEntriesByType('resource')) {
+    if (entry.name.startsWith(location.origin)) urls.add(entry.name);
+  }
+  return [...urls];
+}
+
+function heartbeat(ms: number): void {
+  if (!(ms > 0)) return;
+  setInterval(() => {
+    if (document.visibilityState === 'visible') post({ source: 'modrelay', type: 'heartbeat' });
+  }, ms);
+}
+
+let listening = false;
+
+function listen(container: ServiceWorkerContainer, reloadOnUpdate: boolean): void {
+  if (listening) return;
+  listening = true;
+  container.addEventListener('message', (event: MessageEvent<SwToPageMessage>) => {
+    const message = event.data;
+    if (!message || message.source !== 'modrelay') return;
+    if (message.type !== 'module:updated' && message.type !== 'module:removed') return;
+    const hash = message.type === 'module:updated' ? message.hash : null;
+    dispatchEvent(new CustomEvent('modrelay:update', { detail: { url: message.url, hash } }));
+    if (reloadOnUpdate) location.reload();
+  });
+  // Messages sent before the page's load event are held until this (or onmessage) runs.
+  container.startMessages();
+}

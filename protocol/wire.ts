@@ -166,7 +166,7 @@ export interface SwToPageEvents {
 /** What the page posts to the SW, by name. */
 export interface PageToSwEvents {
   /** Keeps the SW from idling out while a page is visible; never needed for correctness. */
-  heartbeat: Record<string, never>;
+  heartbeat: Record<never, never>;
   /** URLs the page loaded before the SW controlled it (page, boot script): cache them. */
   warm: { urls: string[] };
 }

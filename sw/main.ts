@@ -1,4 +1,33 @@
-// Placeholder so the build runs; the Service Worker lands with issue 3.
-export {};
+/**
+ * modrelay's own service worker (served as /sw.js; options in its query, see options.ts).
+ * To mount modrelay inside an existing Workbox worker instead, see strategy.ts.
+ */
+import { clientsClaim } from 'workbox-core';
+import { fetchModule } from './fetch-module.js';
+import { fetchPage } from './fetch-page.js';
+import { onPageMessage } from './messages.js';
+import { deleteOldCaches } from './module-cache.js';
+import { ModuleRelay } from './module-relay.js';
+import { optionsFromScriptUrl } from './options.js';
+import { routeOf } from './route.js';
+
 declare const self: ServiceWorkerGlobalScope;
+
+const engine = new ModuleRelay(optionsFromScriptUrl(self.location.href));
+
+// A new version takes over at once and claims open pages: the first visit is controlled
+// without a reload (BROWSER-FACTS.md: without clients.claim() it is not).
 self.addEventListener('install', () => void self.skipWaiting());
+clientsClaim();
+self.addEventListener('activate', (event) => event.waitUntil(deleteOldCaches()));
+
+self.addEventListener('fetch', (event) => {
+  const { scope, extensions } = engine.options;
+  const route = routeOf(event.request, scope, extensions, self.location.href);
+  if (!route) return;
+  const { response, done } = route === 'navigate' ? fetchPage(engine, event.request) : fetchModule(engine, event.request);
+  event.respondWith(response);
+  event.waitUntil(done);
+});
+
+self.addEventListener('message', (event) => onPageMessage(engine, event));

@@ -1,0 +1,1 @@
+export const circle = { name: 'circle', radius: '50%' };

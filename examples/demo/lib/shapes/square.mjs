@@ -1,0 +1,1 @@
+export const square = { name: 'square', radius: '0' };

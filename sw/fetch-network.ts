@@ -1,0 +1,39 @@
+import { moduleResponse, type ModuleMeta } from './module-cache.js';
+import type { ModuleRelay } from './module-relay.js';
+import { sha256Hex } from './hash.js';
+
+/**
+ * Plain HTTP, as if no worker were there, plus a copy for offline use. A module's body is
+ * read whole and hashed here (a truncated body makes `arrayBuffer()` reject, so it is never
+ * cached); anything but a plain 200 passes through untouched and uncached.
+ */
+export async function fromNetwork(
+  engine: ModuleRelay, request: Request, url: string, path: string | null, kind: ModuleMeta['kind'],
+  background: Promise<unknown>[],
+): Promise<Response> {
+  const epoch = engine.cache.epoch(path ?? url);
+  let response: Response;
+  try {
+    response = await fetch(request);
+  } catch (error) {
+    if (kind === 'shell') {
+      const stale = await fromCacheAnyway(engine, url);
+      if (stale) return stale;
+    }
+    throw error;
+  }
+  if (response.status !== 200 || response.redirected || response.type !== 'basic') return response;
+  const bytes = await response.arrayBuffer();
+  const v = {
+    path: path ?? url, hash: await sha256Hex(bytes), bytes, epoch,
+    contentType: response.headers.get('content-type') ?? 'text/javascript',
+  };
+  background.push(engine.cache.put(url, v, 'network', kind));
+  return moduleResponse(v, 'network');
+}
+
+/** The last cached copy, validated or not: what an offline load gets. */
+export async function fromCacheAnyway(engine: ModuleRelay, url: string): Promise<Response | undefined> {
+  const hit = await engine.cache.read(url);
+  return hit && moduleResponse({ ...hit.meta, bytes: hit.bytes }, 'cache');
+}

@@ -1,0 +1,39 @@
+import type { Handled } from './fetch-module.js';
+import { fromCacheAnyway } from './fetch-network.js';
+import { sha256Hex } from './hash.js';
+import type { ModuleRelay } from './module-relay.js';
+import { cacheKey, relayPath } from './route.js';
+
+/**
+ * Navigations in scope: network-first, untouched, with a copy cached so that after one
+ * visit the page itself loads with the servers gone and the browser offline.
+ */
+export function fetchPage(engine: ModuleRelay, request: Request): Handled {
+  const url = cacheKey(request.url);
+  const background: Promise<unknown>[] = [];
+  const response = (async () => {
+    let network: Response;
+    try {
+      network = await fetch(request);
+    } catch (error) {
+      const stale = await fromCacheAnyway(engine, url);
+      if (stale) return stale;
+      throw error;
+    }
+    if (network.status === 200 && network.type === 'basic' && !network.redirected) {
+      background.push(keep(engine, url, network.clone()));
+    }
+    return network;
+  })();
+  const settle = () => Promise.allSettled(background);
+  return { response, done: response.then(settle, settle) };
+}
+
+/** Caches a page (or any other network-first file) fetched over HTTP. */
+export async function keep(engine: ModuleRelay, url: string, response: Response): Promise<boolean> {
+  const path = relayPath(url) ?? url;
+  const epoch = engine.cache.epoch(path);
+  const bytes = await response.arrayBuffer();
+  const contentType = response.headers.get('content-type') ?? 'text/html';
+  return engine.cache.put(url, { path, hash: await sha256Hex(bytes), bytes, epoch, contentType }, 'network', 'shell');
+}

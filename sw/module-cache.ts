@@ -1,0 +1,175 @@
+import { createStore, delMany, entries, set } from 'idb-keyval';
+import type { Hash, ModulePath, ProtocolVersion } from '../protocol/wire.js';
+
+const PROTOCOL_VERSION: ProtocolVersion = 1;
+/** Bodies live here; the name carries the protocol version so a bump starts clean. */
+export const CACHE_NAME = `modrelay-v${PROTOCOL_VERSION}`;
+export const CACHE_PREFIX = 'modrelay-';
+
+/**
+ * What IndexedDB holds per cached URL (DevTools → Application → IndexedDB → modrelay).
+ * `module` entries are validated against the relay; `shell` entries (the page, files the
+ * relay does not serve such as /@modrelay/client.mjs) are network-first, cached for offline.
+ */
+export interface ModuleMeta {
+  path: ModulePath;
+  hash: Hash;
+  size: number;
+  /** When it was cached (ms since epoch). */
+  at: number;
+  source: 'relay' | 'network';
+  kind: 'module' | 'shell';
+  contentType: string;
+}
+
+/** A body whose hash was checked, ready to serve and cache. */
+export interface Verified {
+  path: ModulePath;
+  hash: Hash;
+  contentType: string;
+  bytes: ArrayBuffer;
+  /** The path's epoch when the bytes were received; a later eviction makes them stale. */
+  epoch: number;
+}
+
+export type Source = 'cache' | 'relay' | 'network';
+
+export function moduleResponse(v: Pick<Verified, 'bytes' | 'hash' | 'contentType'>, source: Source): Response {
+  return new Response(v.bytes, {
+    headers: { 'content-type': v.contentType, etag: `"${v.hash}"`, 'x-modrelay-source': source },
+  });
+}
+
+function isQuotaError(error: unknown): boolean {
+  return error instanceof DOMException && error.name === 'QuotaExceededError';
+}
+
+/**
+ * Cache Storage for bodies + idb-keyval for metadata + an in-memory copy of both, so a
+ * warm hit is answered from memory without `caches.match`. The in-memory `meta` map is the
+ * truth during one worker lifetime: evictions apply to it synchronously (a batch is atomic
+ * for every later fetch), persistent deletes follow. Writes go Cache Storage first, then
+ * metadata, so an entry is only ever served with both.
+ */
+export class ModuleCache {
+  private meta = new Map<string, ModuleMeta>();
+  private bodies = new Map<string, ArrayBuffer>();
+  private epochs = new Map<ModulePath, number>();
+  private cache: Promise<Cache> = caches.open(CACHE_NAME);
+  private store = createStore('modrelay', 'modules');
+  /** Metadata read once per worker start. */
+  readonly loaded: Promise<void>;
+
+  constructor() {
+    this.loaded = entries<string, ModuleMeta>(this.store).then(
+      (rows) => { for (const [url, meta] of rows) if (!this.meta.has(url)) this.meta.set(url, meta); },
+      () => undefined, // no IndexedDB (private mode): run with an empty cache
+    );
+  }
+
+  get(url: string): ModuleMeta | undefined {
+    return this.meta.get(url);
+  }
+
+  epoch(path: ModulePath): number {
+    return this.epochs.get(path) ?? 0;
+  }
+
+  /** Reads a cached body: memory first, then Cache Storage (kept in memory afterwards). */
+  async read(url: string): Promise<{ meta: ModuleMeta; bytes: ArrayBuffer } | undefined> {
+    const meta = this.meta.get(url);
+    if (!meta) return undefined;
+    let bytes = this.bodies.get(url);
+    if (!bytes) {
+      const response = await (await this.cache).match(url);
+      if (this.meta.get(url) !== meta) return undefined; // evicted while reading
+      if (!response) {
+        this.evict([url]); // metadata without a body: heal
+        return undefined;
+      }
+      bytes = await response.arrayBuffer();
+      this.bodies.set(url, bytes);
+    }
+    return { meta, bytes };
+  }
+
+  /**
+   * Caches verified bytes under `url`. Resolves false (and caches nothing) on a quota error
+   * or when the path was invalidated after the bytes arrived.
+   */
+  async put(url: string, v: Verified, source: ModuleMeta['source'], kind: ModuleMeta['kind']): Promise<boolean> {
+    if (this.epoch(v.path) !== v.epoch) return false;
+    const meta: ModuleMeta = {
+      path: v.path, hash: v.hash, size: v.bytes.byteLength, at: Date.now(), source, kind, contentType: v.contentType,
+    };
+    const cache = await this.cache;
+    try {
+      await cache.put(url, moduleResponse(v, 'cache'));
+      await set(url, meta, this.store);
+    } catch (error) {
+      void cache.delete(url).catch(() => undefined);
+      if (!isQuotaError(error)) console.warn('modrelay: caching failed', url, error);
+      return false;
+    }
+    if (this.epoch(v.path) !== v.epoch) {
+      // Invalidated while writing: undo, the eviction may have run before our writes.
+      void cache.delete(url).catch(() => undefined);
+      void delMany([url], this.store).catch(() => undefined);
+      return false;
+    }
+    this.meta.set(url, meta);
+    this.bodies.set(url, v.bytes);
+    return true;
+  }
+
+  /** Turns a `module` entry into a network-first `shell` entry (the relay does not serve it). */
+  demote(url: string): void {
+    const meta = this.meta.get(url);
+    if (!meta || meta.kind === 'shell') return;
+    const shell = { ...meta, kind: 'shell' as const };
+    this.meta.set(url, shell);
+    void set(url, shell, this.store).catch(() => undefined);
+  }
+
+  /** Bumps a path's epoch so bytes already on their way for it are not cached. */
+  touch(path: ModulePath): void {
+    this.epochs.set(path, this.epoch(path) + 1);
+  }
+
+  /** Cached URLs of one relay path (a path may be cached under several query strings). */
+  urlsOf(path: ModulePath): string[] {
+    const urls: string[] = [];
+    for (const [url, meta] of this.meta) if (meta.path === path) urls.push(url);
+    return urls;
+  }
+
+  /** Removes entries now (for every later read) and from storage in the background. */
+  evict(urls: string[]): void {
+    if (urls.length === 0) return;
+    for (const url of urls) {
+      this.meta.delete(url);
+      this.bodies.delete(url);
+    }
+    void this.cache.then((cache) => Promise.all(urls.map((url) => cache.delete(url)))).catch(() => undefined);
+    void delMany(urls, this.store).catch(() => undefined);
+  }
+
+  /** path → hash of every `module` entry: what one `manifest:check` validates. */
+  manifest(): Record<ModulePath, Hash> {
+    const entries: Record<ModulePath, Hash> = {};
+    for (const meta of this.meta.values()) if (meta.kind === 'module') entries[meta.path] = meta.hash;
+    return entries;
+  }
+
+  /** Every cached URL and its metadata (for `have` lists and reconciliation). */
+  all(): IterableIterator<[string, ModuleMeta]> {
+    return this.meta.entries();
+  }
+}
+
+/** Deletes the caches of other protocol versions (on activate). Resolves true if any existed. */
+export async function deleteOldCaches(): Promise<boolean> {
+  const names = (await caches.keys()).filter((name) => name.startsWith(CACHE_PREFIX) && name !== CACHE_NAME);
+  await Promise.all(names.map((name) => caches.delete(name)));
+  return names.length > 0;
+}

@@ -1,0 +1,176 @@
+import type { Hash, Hello, ModulePath, ModuleRemoved, ModuleResponse, ModuleUpdated, SwToPageMessage } from '../protocol/wire.js';
+import { after, deferred, type Deferred } from './deferred.js';
+import { ModuleCache, type Verified } from './module-cache.js';
+import { resolveOptions, type ModuleRelayOptions, type ResolvedOptions } from './options.js';
+import { RelaySocket } from './relay-socket.js';
+import { validate } from './validate.js';
+import { verify } from './verify.js';
+
+declare const self: ServiceWorkerGlobalScope;
+
+/** Upper bound on the number of state changes one fetch waits through. */
+const MAX_WAKEUPS = 8;
+
+/**
+ * The engine shared by our own sw.js and the Workbox strategy: one socket, one cache, the
+ * validation state, pushed modules on their way, and the relay's broadcasts. One per worker.
+ */
+export class ModuleRelay {
+  readonly options: ResolvedOptions;
+  readonly cache = new ModuleCache();
+  readonly socket: RelaySocket<Promise<Verified | null>>;
+  /** True once this worker checked its cache against the relay over the current link. */
+  validated = false;
+  /** URLs the relay refused (not under its root, …): network-first from now on. */
+  readonly shellUrls = new Set<string>();
+  /** Paths listed in a `push` whose frame is still on its way. */
+  private expected = new Map<ModulePath, Deferred<Verified | null>>();
+  /** Pushed modules not yet asked for: their first answer says `relay`, not `cache`. */
+  private unserved = new Set<ModulePath>();
+  private changed = deferred<void>();
+  /** Start of the current connection attempt: waits for it share one budget from here. */
+  private attemptStarted = Date.now();
+  private link = 0;
+
+  constructor(options: ModuleRelayOptions = {}) {
+    this.options = resolveOptions(options, self);
+    this.socket = new RelaySocket(this.options.relayUrl, {
+      ready: (hello) => this.onReady(hello),
+      down: () => this.onDown(),
+      module: (header, body) => this.onModule(header, body),
+      updated: (message) => this.onUpdated(message),
+      removed: (message) => this.onRemoved(message),
+    });
+  }
+
+  /** The absolute URL of a relay path (the URL the page imports it by, without a query). */
+  urlOf(path: ModulePath): string {
+    return new URL(path, self.location.origin).href;
+  }
+
+  // ───────────── waiting, always bounded ─────────────
+
+  /** Waits until `ready()` holds, the deadline passes, or the link is known down. */
+  async waitFor(ready: () => boolean, deadline: number): Promise<boolean> {
+    for (let i = 0; i < MAX_WAKEUPS; i++) {
+      if (ready()) return true;
+      if (this.socket.state === 'down') {
+        if (!this.socket.kick()) return false;
+        this.attemptStarted = Date.now();
+      }
+      const remaining = Math.min(deadline, this.attemptStarted + this.options.budget) - Date.now();
+      if (remaining <= 0) return false;
+      await Promise.race([this.changed.promise, after(remaining, undefined)]);
+    }
+    return ready();
+  }
+
+  waitValidated(deadline: number): Promise<boolean> {
+    return this.waitFor(() => this.validated, deadline);
+  }
+
+  waitConnected(deadline: number): Promise<boolean> {
+    return this.waitFor(() => this.socket.state === 'ready', deadline);
+  }
+
+  /** A pushed module announced and not yet landed, if `url` is its canonical URL. */
+  expectedAt(url: string, path: ModulePath): Promise<Verified | null> | undefined {
+    return url === this.urlOf(path) ? this.expected.get(path)?.promise : undefined;
+  }
+
+  /** True the first time a pushed module is served (it came over the socket for this load). */
+  takeUnserved(url: string, path: ModulePath): boolean {
+    return url === this.urlOf(path) && this.unserved.delete(path);
+  }
+
+  /** path → hash of validated cached modules, sent as `have` so pushes skip them. */
+  have(): Record<ModulePath, Hash> | undefined {
+    return this.validated ? this.cache.manifest() : undefined;
+  }
+
+  /** False when bytes were invalidated (edited, deleted) after they arrived. */
+  current(v: Verified): boolean {
+    return v.epoch === this.cache.epoch(v.path);
+  }
+
+  // ───────────── socket events ─────────────
+
+  private notify(): void {
+    const fired = this.changed;
+    this.changed = deferred();
+    fired.resolve();
+    void this.post({
+      source: 'modrelay', type: 'relay:status', connected: this.socket.state === 'ready', validated: this.validated,
+    });
+  }
+
+  private onReady(_hello: Hello): void {
+    const link = ++this.link;
+    this.attemptStarted = Date.now();
+    this.notify();
+    void validate(this.cache, this.socket).then((ok) => {
+      if (link !== this.link || this.socket.state !== 'ready') return;
+      this.validated = ok;
+      this.notify();
+    });
+  }
+
+  private onDown(): void {
+    this.link++;
+    this.validated = false;
+    for (const waiting of this.expected.values()) waiting.resolve(null);
+    this.expected.clear();
+    this.notify();
+  }
+
+  private onModule(header: ModuleResponse, body: Uint8Array): Promise<Verified | null> {
+    // Synchronous part first: the pushed frames follow this one on the wire.
+    for (const path of header.push ?? []) if (!this.expected.has(path)) this.expected.set(path, deferred());
+    const verified = verify(header, body, this.cache.epoch(header.path));
+    if (header.id === undefined) {
+      this.unserved.add(header.path);
+      const waiting = this.expected.get(header.path);
+      waiting?.resolve(verified);
+      void verified
+        .then((v) => (v ? this.cache.put(this.urlOf(v.path), v, 'relay', 'module') : false))
+        .finally(() => { if (this.expected.get(header.path) === waiting) this.expected.delete(header.path); });
+    }
+    return verified;
+  }
+
+  private onUpdated({ modules }: ModuleUpdated): void {
+    // The whole batch is evicted before anything else runs: no reload sees half of it.
+    const stale: string[] = [];
+    for (const { path, hash } of modules) {
+      this.cache.touch(path);
+      for (const url of this.cache.urlsOf(path)) if (this.cache.get(url)!.hash !== hash) stale.push(url);
+      this.dropExpected(path);
+    }
+    this.cache.evict(stale);
+    for (const { path, hash } of modules) {
+      void this.post({ source: 'modrelay', type: 'module:updated', url: this.urlOf(path), path, hash });
+    }
+  }
+
+  private onRemoved({ paths }: ModuleRemoved): void {
+    const stale: string[] = [];
+    for (const path of paths) {
+      this.cache.touch(path);
+      stale.push(...this.cache.urlsOf(path));
+      this.dropExpected(path);
+    }
+    this.cache.evict(stale);
+    for (const path of paths) void this.post({ source: 'modrelay', type: 'module:removed', url: this.urlOf(path), path });
+  }
+
+  private dropExpected(path: ModulePath): void {
+    this.expected.get(path)?.resolve(null);
+    this.expected.delete(path);
+  }
+
+  /** Forwards to every window of this origin, controlled or not (the first visit is not). */
+  private async post(message: SwToPageMessage): Promise<void> {
+    const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
+    for (const client of windows) client.postMessage(message);
+  }
+}

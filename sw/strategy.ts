@@ -1,0 +1,41 @@
+import { Strategy, type StrategyHandler } from 'workbox-strategies';
+import { fetchModule } from './fetch-module.js';
+import { onPageMessage } from './messages.js';
+import { ModuleRelay } from './module-relay.js';
+import type { ModuleRelayOptions } from './options.js';
+import { routeOf } from './route.js';
+
+declare const self: ServiceWorkerGlobalScope;
+
+/**
+ * modrelay inside an existing Workbox service worker:
+ *
+ *   registerRoute(moduleRelayMatch(), new ModuleRelayStrategy({ relayUrl: 'ws://localhost:8889/' }));
+ *
+ * Construct it while the worker script first runs (as Workbox routes are): it opens the
+ * relay socket and listens for the page's `warm`/`heartbeat` messages. Modules are cached
+ * by modrelay's own validated cache (`modrelay-v1` + IndexedDB `modrelay`), not in
+ * `cacheName`; Workbox plugins are not applied to relay answers.
+ */
+export class ModuleRelayStrategy extends Strategy {
+  readonly engine: ModuleRelay;
+
+  constructor(options: ModuleRelayOptions = {}) {
+    super();
+    this.engine = new ModuleRelay(options);
+    self.addEventListener('message', (event) => onPageMessage(this.engine, event));
+  }
+
+  protected override _handle(request: Request, handler: StrategyHandler): Promise<Response> {
+    const { response, done } = fetchModule(this.engine, request);
+    handler.waitUntil(done);
+    return response;
+  }
+}
+
+/** A Workbox route match for the module requests modrelay answers (same origin, in scope). */
+export function moduleRelayMatch(options: Pick<ModuleRelayOptions, 'extensions' | 'scope'> = {}) {
+  const extensions = options.extensions ?? ['.mjs', '.js'];
+  return ({ request }: { request: Request }): boolean =>
+    routeOf(request, options.scope ?? self.registration.scope, extensions, self.location.href) === 'module';
+}

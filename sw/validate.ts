@@ -1,0 +1,44 @@
+import type { Hash, ManifestStatus, ModulePath } from '../protocol/wire.js';
+import type { ModuleCache } from './module-cache.js';
+import type { Answer, RelaySocket } from './relay-socket.js';
+
+/**
+ * One `manifest:check` round trip for every cached module path, then evict what changed or
+ * is gone. Run on every worker start and every (re)connect: while the socket was down the
+ * relay's `module:updated` broadcasts were lost, so nothing cached may be served until this
+ * resolves true. Resolves false if the relay did not answer (the link dropped).
+ */
+export async function validate<F>(cache: ModuleCache, socket: RelaySocket<F>): Promise<boolean> {
+  await cache.loaded;
+  const sent = cache.manifest();
+  if (Object.keys(sent).length === 0) return true;
+  let answer: Answer<F>;
+  try {
+    answer = await socket.request({ type: 'manifest:check', entries: sent });
+  } catch {
+    return false;
+  }
+  if (!('type' in answer) || answer.type !== 'manifest:status') return false;
+  reconcile(cache, sent, answer);
+  return true;
+}
+
+/** Applies a `manifest:status` synchronously, so the whole batch lands before any read. */
+export function reconcile(cache: ModuleCache, sent: Record<ModulePath, Hash>, status: ManifestStatus): void {
+  const removed = new Set(status.removed);
+  for (const path of [...Object.keys(status.changed), ...removed]) cache.touch(path);
+  const stale: string[] = [];
+  for (const [url, meta] of cache.all()) {
+    if (meta.kind !== 'module' || !(meta.path in sent)) continue; // cached after the snapshot: current
+    if (removed.has(meta.path)) {
+      // Fetched over HTTP but unknown to the relay (e.g. /@modrelay/client.mjs): keep it as a
+      // network-first copy for offline use. A relay copy of a deleted file goes.
+      if (meta.source === 'network') cache.demote(url);
+      else stale.push(url);
+      continue;
+    }
+    const current = status.changed[meta.path] ?? sent[meta.path];
+    if (meta.hash !== current) stale.push(url);
+  }
+  cache.evict(stale);
+}

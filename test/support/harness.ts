@@ -1,0 +1,53 @@
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { serve, type Server } from '../../server/index.js';
+import { launchChromium } from './chromium.js';
+import { logResponses } from './page-log.js';
+import { createSite, type Site } from './site.js';
+
+/**
+ * One browser per test file, a fresh context (fresh service worker, caches, IndexedDB) per
+ * test, real servers on ephemeral ports, real files in a temp folder; everything closed in
+ * `close()` even when the test failed half-way.
+ */
+export function browserHarness() {
+  let browser: Browser | undefined;
+  const cleanups: (() => Promise<unknown>)[] = [];
+  return {
+    async launch() {
+      browser = await launchChromium();
+    },
+    async shutdown() {
+      await browser?.close();
+    },
+    /** Runs every cleanup registered since the last call, last first. */
+    async close() {
+      while (cleanups.length > 0) await cleanups.pop()!().catch(() => undefined);
+    },
+    defer(cleanup: () => Promise<unknown>) {
+      cleanups.push(cleanup);
+    },
+    async site(files: Record<string, string | Uint8Array>): Promise<Site> {
+      const site = await createSite(files);
+      cleanups.push(() => site.cleanup());
+      return site;
+    },
+    async serve(root: string, options: { relayPort?: number; port?: number } = {}): Promise<Server> {
+      const server = await serve({ root, port: options.port ?? 0, relayPort: options.relayPort ?? 0 });
+      cleanups.push(() => server.close());
+      return server;
+    },
+    async page(): Promise<{ context: BrowserContext; page: Page; log: ReturnType<typeof logResponses> }> {
+      const context = await browser!.newContext();
+      cleanups.push(() => context.close());
+      const page = await context.newPage();
+      page.on('pageerror', (error) => console.warn('[page error]', error.message));
+      return { context, page, log: logResponses(page) };
+    },
+  };
+}
+
+/** Loads `url` and waits until the service worker controls the page. */
+export async function firstVisit(page: Page, url: string): Promise<void> {
+  await page.goto(url);
+  await page.waitForFunction(() => navigator.serviceWorker?.controller !== null, null, { timeout: 15_000 });
+}

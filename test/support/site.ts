@@ -1,0 +1,47 @@
+import { mkdtemp, mkdir, rm, unlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+
+/**
+ * A throwaway site in a temp folder: the files a browser test serves, written for real.
+ * Every site gets modrelay's standard page and boot script unless it brings its own.
+ */
+export interface Site {
+  root: string;
+  write(path: string, content: string | Uint8Array): Promise<void>;
+  remove(path: string): Promise<void>;
+  cleanup(): Promise<void>;
+}
+
+/** index.html loading boot.mjs, which registers modrelay and then imports app.mjs. */
+export const STANDARD_FILES: Record<string, string> = {
+  'index.html': `<!doctype html><meta charset="utf-8"><title>modrelay test</title>
+<script type="module" src="./boot.mjs"></script><body><p id="out"></p></body>`,
+  // `__modrelay` records the registration status; the app sets `__result` when it is done.
+  'boot.mjs': `const { registerModuleRelay } = await import('/@modrelay/client.mjs');
+const relay = await registerModuleRelay({ heartbeatMs: 0 });
+window.__modrelay = { status: relay.status, updates: [] };
+relay.onUpdate((update) => window.__modrelay.updates.push(update));
+try {
+  await import('./app.mjs');
+} catch (error) {
+  window.__result = { error: String(error) };
+}
+`,
+};
+
+export async function createSite(files: Record<string, string | Uint8Array>): Promise<Site> {
+  const root = await mkdtemp(join(tmpdir(), 'modrelay-site-'));
+  const write = async (path: string, content: string | Uint8Array) => {
+    const file = join(root, path);
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(file, content);
+  };
+  for (const [path, content] of Object.entries({ ...STANDARD_FILES, ...files })) await write(path, content);
+  return {
+    root,
+    write,
+    remove: (path) => unlink(join(root, path)),
+    cleanup: () => rm(root, { recursive: true, force: true }),
+  };
+}
