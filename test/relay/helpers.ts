@@ -138,7 +138,7 @@ export class TestClient {
   /** The next JSON message of `type`. */
   async nextOf<T extends RelayMessage['type']>(type: T, timeoutMs?: number): Promise<Extract<RelayMessage, { type: T }>> {
     const item = await this.next((received) => received.kind === 'json' && received.message.type === type, timeoutMs);
-    return (item as { message: Extract<RelayMessage, { type: T }> }).message;
+    return (item as unknown as { message: Extract<RelayMessage, { type: T }> }).message;
   }
 
   /** Messages not consumed yet. */

@@ -105,7 +105,7 @@ describe('module:check', () => {
     client.send({ type: 'module:check', id: 3, path: '/gone.mjs', hash });
     const status = async (id: number) => {
       const answer = await client.answer(id);
-      return answer.kind === 'json' ? answer.message : answer.header;
+      return answer.kind === 'json' ? answer.message : answer;
     };
     expect(await status(1)).toEqual({ type: 'module:status', id: 1, path: '/main.mjs', status: 'current' });
     expect(await status(2)).toEqual({ type: 'module:status', id: 2, path: '/main.mjs', status: 'changed', hash });

@@ -1,0 +1,168 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type Server as NetServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { asModule, removeRoot, sha256, tempRoot, TestClient } from './helpers.js';
+
+/** Runs the real CLI (bin/modrelay.js → dist/server/cli.js): `npm run build` first (npm test does). */
+const BIN = fileURLToPath(new URL('../../bin/modrelay.js', import.meta.url));
+
+interface Run {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exit: Promise<number | null>;
+}
+
+const running: Run[] = [];
+
+function run(...args: string[]): Run {
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const result = { child, stdout: () => stdout, stderr: () => stderr, exit };
+  running.push(result);
+  return result;
+}
+
+/** Waits (bounded) until stdout matches, failing with what the process printed. */
+async function waitFor(process: Run, pattern: RegExp, timeoutMs = 15_000): Promise<RegExpMatchArray> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const match = process.stdout().match(pattern);
+    if (match) return match;
+    if (process.child.exitCode !== null) break;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`no ${pattern} in stdout: ${JSON.stringify(process.stdout())}, stderr: ${JSON.stringify(process.stderr())}`);
+}
+
+let root: string;
+beforeAll(async () => {
+  root = await tempRoot({ 'index.html': '<h1>cli</h1>', 'app.mjs': 'export const app = "cli";\n' });
+});
+afterEach(async () => {
+  for (const process of running.splice(0)) {
+    if (process.child.exitCode === null && process.child.signalCode === null) process.child.kill('SIGKILL');
+    await process.exit;
+  }
+});
+afterAll(() => removeRoot(root));
+
+describe('modrelay --help', () => {
+  it('documents every command, flag and default, and exits 0', async () => {
+    const cli = run('--help');
+    expect(await cli.exit).toBe(0);
+    const help = cli.stdout();
+    for (const text of ['relay <root>', 'serve <root>', '--port', '--relay-port', '--host', '--allow-origin', '--ext', '--max-file-size', '--debounce', '--no-watch', '8889', '8080', '127.0.0.1', '.mjs .js', '16777216', '20']) {
+      expect(help).toContain(text);
+    }
+  });
+});
+
+describe('modrelay relay', () => {
+  it('prints one start-up line with the real port and serves a plain ws client', async () => {
+    const cli = run('relay', root, '--port', '0');
+    const [, url] = await waitFor(cli, /modrelay relay: (ws:\/\/127\.0\.0\.1:\d+\/) serving (.+)\n/);
+    const client = await TestClient.open(url!);
+    try {
+      const answer = asModule(await client.request('/app.mjs'));
+      expect(answer.body.toString()).toBe('export const app = "cli";\n');
+      expect(answer.header.hash).toBe(sha256('export const app = "cli";\n'));
+    } finally {
+      client.close();
+    }
+  });
+
+  it('checks Origin against --allow-origin', async () => {
+    const cli = run('relay', root, '--port', '0', '--allow-origin', 'http://localhost:3000');
+    const [, url] = await waitFor(cli, /(ws:\/\/\S+)/);
+    const client = await TestClient.open(url!, 'http://localhost:3000');
+    client.close();
+    expect(await TestClient.refusal(url!, 'http://evil.example')).toBe(403);
+  });
+
+  it('exits 0 on SIGTERM and on SIGINT', async () => {
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      const cli = run('relay', root, '--port', '0');
+      await waitFor(cli, /ws:\/\//);
+      cli.child.kill(signal);
+      expect(await cli.exit).toBe(0);
+    }
+  });
+
+  it('exits non-zero with a clear message when the port is in use', async () => {
+    const blocker: NetServer = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (blocker.address() as AddressInfo).port;
+      const cli = run('relay', root, '--port', String(port));
+      expect(await cli.exit).not.toBe(0);
+      expect(cli.stderr()).toContain(`port ${port} on 127.0.0.1 is already in use`);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it.each([
+    [['relay', '/definitely/not/a/folder', '--port', '0'], 'root folder not found: /definitely/not/a/folder'],
+    [['relay', '--port', '0'], 'missing <root>'],
+    [['relay', 'ROOT', '--bogus'], "Unknown option '--bogus'"],
+    [['relay', 'ROOT', '--port', 'eighty'], '--port must be a non-negative integer'],
+    [['relay', 'ROOT', '--port', '70000'], 'port must be at most 65535'],
+    [['relay', 'ROOT', '--allow-origin', 'not a url', '--port', '0'], 'not an origin URL'],
+    [['relay', 'ROOT', '--relay-port', '1'], '--relay-port is for serve'],
+    [['launch', 'ROOT'], 'unknown command "launch"'],
+    [[], 'missing command'],
+  ])('exits non-zero with a clear message for %j', async (args, message) => {
+    const cli = run(...args.map((arg) => (arg === 'ROOT' ? root : arg)));
+    expect(await cli.exit).not.toBe(0);
+    expect(cli.stderr()).toContain(message);
+    expect(cli.stderr()).toContain('--help');
+  });
+});
+
+describe('modrelay serve', () => {
+  it('serves index.html, /sw.js, /@modrelay/client.mjs (relay URL substituted) and modules over its relay', async () => {
+    const cli = run('serve', root, '--port', '0', '--relay-port', '0');
+    const [, httpUrl, wsUrl] = await waitFor(cli, /modrelay serve: (http:\/\/127\.0\.0\.1:\d+\/) \(relay (ws:\/\/127\.0\.0\.1:\d+\/)\)/);
+    const index = await fetch(httpUrl!);
+    expect(index.status).toBe(200);
+    expect(await index.text()).toBe('<h1>cli</h1>');
+    const sw = await fetch(new URL('/sw.js', httpUrl));
+    expect(sw.status).toBe(200);
+    expect(sw.headers.get('cache-control')).toBe('no-cache');
+    const client = await fetch(new URL('/@modrelay/client.mjs', httpUrl));
+    expect(client.status).toBe(200);
+    const source = await client.text();
+    expect(source).toContain(wsUrl!);
+    expect(source).not.toContain('__MODRELAY_RELAY_URL__');
+
+    const socket = await TestClient.open(wsUrl!, new URL(httpUrl!).origin);
+    try {
+      expect(asModule(await socket.request('/app.mjs')).header.hash).toBe(sha256('export const app = "cli";\n'));
+    } finally {
+      socket.close();
+    }
+    cli.child.kill('SIGTERM');
+    expect(await cli.exit).toBe(0);
+  });
+
+  it('exits non-zero with a clear message when the relay port is in use', async () => {
+    const blocker: NetServer = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (blocker.address() as AddressInfo).port;
+      const cli = run('serve', join(root), '--port', '0', '--relay-port', String(port));
+      expect(await cli.exit).not.toBe(0);
+      expect(cli.stderr()).toContain('already in use');
+    } finally {
+      blocker.close();
+    }
+  });
+});

@@ -1,0 +1,170 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createRelay, type Relay } from '../../server/index.js';
+import type { ModuleRemoved, ModuleUpdated } from '../../protocol/wire.js';
+import { asModule, removeRoot, sha256, tempRoot, TestClient } from './helpers.js';
+
+let root: string;
+let relay: Relay;
+let client: TestClient;
+let sentinelCount = 0;
+
+beforeEach(async () => {
+  root = await tempRoot({
+    'a.mjs': 'export const a = 1;\n',
+    'lib/x.mjs': 'export const x = 1;\n',
+    'lib/deep/y.mjs': 'export const y = 1;\n',
+    'sentinel.mjs': 'export const s = 0;\n',
+  });
+  relay = await createRelay({ root, port: 0 });
+  client = await TestClient.open(relay.url);
+  await client.hello();
+});
+afterEach(async () => {
+  client.close();
+  await relay.close();
+  await removeRoot(root);
+});
+
+/**
+ * Changes sentinel.mjs and waits for its own broadcast, then returns every broadcast received
+ * before it. Broadcasts go out in order, so this proves what was NOT sent without sleeping.
+ */
+async function broadcastsUntilSentinel(): Promise<(ModuleUpdated | ModuleRemoved)[]> {
+  sentinelCount += 1;
+  const content = `export const s = ${sentinelCount};\n`;
+  await writeFile(join(root, 'sentinel.mjs'), content);
+  const before: (ModuleUpdated | ModuleRemoved)[] = [];
+  for (;;) {
+    const item = await client.next((received) => received.kind === 'json' && (received.message.type === 'module:updated' || received.message.type === 'module:removed'));
+    const message = (item as { message: ModuleUpdated | ModuleRemoved }).message;
+    if (message.type === 'module:updated' && message.modules.some((module) => module.path === '/sentinel.mjs' && module.hash === sha256(content))) {
+      const others = message.modules.filter((module) => module.path !== '/sentinel.mjs');
+      if (others.length > 0) before.push({ type: 'module:updated', modules: others });
+      return before;
+    }
+    before.push(message);
+  }
+}
+
+describe('watcher broadcasts', () => {
+  it('reports a write with the new hash', async () => {
+    const content = 'export const a = 2;\n';
+    await writeFile(join(root, 'a.mjs'), content);
+    expect(await client.nextOf('module:updated')).toEqual({ type: 'module:updated', modules: [{ path: '/a.mjs', hash: sha256(content) }] });
+  });
+
+  it('reports a new file', async () => {
+    const content = 'export const fresh = 1;\n';
+    await writeFile(join(root, 'lib', 'fresh.mjs'), content);
+    expect((await client.nextOf('module:updated')).modules).toEqual([{ path: '/lib/fresh.mjs', hash: sha256(content) }]);
+  });
+
+  it('reports write-temp-then-rename-over as one update of the target', async () => {
+    const content = 'export const a = "renamed over";\n';
+    await writeFile(join(root, 'a.mjs.tmp-123'), content);
+    await rename(join(root, 'a.mjs.tmp-123'), join(root, 'a.mjs'));
+    const updated = await client.nextOf('module:updated');
+    expect(updated.modules).toEqual([{ path: '/a.mjs', hash: sha256(content) }]);
+    expect(await broadcastsUntilSentinel()).toEqual([]);
+  });
+
+  it('reports a delete as module:removed', async () => {
+    await rm(join(root, 'a.mjs'));
+    expect(await client.nextOf('module:removed')).toEqual({ type: 'module:removed', paths: ['/a.mjs'] });
+  });
+
+  it('coalesces a burst of writes into one broadcast carrying the final hash', async () => {
+    const file = join(root, 'a.mjs');
+    // Synchronous writes: the whole burst lands well inside one debounce window.
+    for (let i = 0; i < 5; i++) writeFileSync(file, `export const a = ${100 + i};\n`);
+    writeFileSync(join(root, 'lib', 'x.mjs'), 'export const x = 2;\n');
+    const updated = await client.nextOf('module:updated');
+    expect(updated.modules).toEqual([
+      { path: '/a.mjs', hash: sha256('export const a = 104;\n') },
+      { path: '/lib/x.mjs', hash: sha256('export const x = 2;\n') },
+    ]);
+    expect(await broadcastsUntilSentinel()).toEqual([]);
+  });
+
+  it('says nothing for a save with the same content', async () => {
+    // The relay must know the current hash: a request (or an earlier event) makes it read the file.
+    asModule(await client.request('/a.mjs'));
+    await writeFile(join(root, 'a.mjs'), 'export const a = 1;\n');
+    expect(await broadcastsUntilSentinel()).toEqual([]);
+  });
+
+  it('ignores dotfiles, dot-folders, node_modules and files of other types', async () => {
+    await mkdir(join(root, '.cache'));
+    await mkdir(join(root, 'node_modules', 'pkg'), { recursive: true });
+    await writeFile(join(root, '.hidden.mjs'), 'export {};\n');
+    await writeFile(join(root, '.cache', 'c.mjs'), 'export {};\n');
+    await writeFile(join(root, 'node_modules', 'pkg', 'index.js'), 'export {};\n');
+    await writeFile(join(root, 'notes.txt'), 'text');
+    expect(await broadcastsUntilSentinel()).toEqual([]);
+  });
+
+  it('reports the modules under a removed folder as removed', async () => {
+    asModule(await client.request('/lib/x.mjs'));
+    await rm(join(root, 'lib'), { recursive: true });
+    const removed = await client.nextOf('module:removed');
+    expect([...removed.paths].sort()).toEqual(['/lib/deep/y.mjs', '/lib/x.mjs']);
+  });
+
+  it('reports a renamed folder as removals of the old paths and updates of the new ones', async () => {
+    asModule(await client.request('/lib/x.mjs'));
+    asModule(await client.request('/lib/deep/y.mjs'));
+    await rename(join(root, 'lib'), join(root, 'lib2'));
+    const removed: string[] = [];
+    const updated: string[] = [];
+    // Bounded: the four paths arrive in at most a few batches.
+    for (let i = 0; i < 8 && (removed.length < 2 || updated.length < 2); i++) {
+      const item = await client.next((received) => received.kind === 'json' && (received.message.type === 'module:updated' || received.message.type === 'module:removed'));
+      const message = (item as { message: ModuleUpdated | ModuleRemoved }).message;
+      if (message.type === 'module:removed') removed.push(...message.paths);
+      else updated.push(...message.modules.map((module) => module.path));
+    }
+    expect(removed.sort()).toEqual(['/lib/deep/y.mjs', '/lib/x.mjs']);
+    expect(updated.sort()).toEqual(['/lib2/deep/y.mjs', '/lib2/x.mjs']);
+  });
+
+  it('broadcasts to every connected client', async () => {
+    const other = await TestClient.open(relay.url);
+    try {
+      await other.hello();
+      const content = 'export const a = "both";\n';
+      await writeFile(join(root, 'a.mjs'), content);
+      const expected = { type: 'module:updated', modules: [{ path: '/a.mjs', hash: sha256(content) }] };
+      expect(await client.nextOf('module:updated')).toEqual(expected);
+      expect(await other.nextOf('module:updated')).toEqual(expected);
+    } finally {
+      other.close();
+    }
+  });
+
+  it('serves the new bytes right after the broadcast', async () => {
+    asModule(await client.request('/a.mjs'));
+    const content = 'export const a = "fresh";\n';
+    await writeFile(join(root, 'a.mjs'), content);
+    await client.nextOf('module:updated');
+    const answer = asModule(await client.request('/a.mjs'));
+    expect(answer.body.toString()).toBe(content);
+  });
+});
+
+describe('watch: false', () => {
+  it('broadcasts nothing but still serves the current file', async () => {
+    await relay.close();
+    relay = await createRelay({ root, port: 0, watch: false });
+    client.close();
+    client = await TestClient.open(relay.url);
+    await client.hello();
+    asModule(await client.request('/a.mjs'));
+    const content = 'export const a = "unwatched, longer";\n';
+    await writeFile(join(root, 'a.mjs'), content);
+    expect(asModule(await client.request('/a.mjs')).body.toString()).toBe(content);
+    expect(client.pending()).toEqual([]);
+  });
+});
