@@ -14,11 +14,11 @@ export const CACHE_PREFIX = 'modrelay-';
 export interface ModuleMeta {
   path: ModulePath;
   hash: Hash;
+  kind: 'module' | 'shell';
+  source: 'relay' | 'network';
   size: number;
   /** When it was cached (ms since epoch). */
   at: number;
-  source: 'relay' | 'network';
-  kind: 'module' | 'shell';
   contentType: string;
 }
 
@@ -100,7 +100,8 @@ export class ModuleCache {
   async put(url: string, v: Verified, source: ModuleMeta['source'], kind: ModuleMeta['kind']): Promise<boolean> {
     if (this.epoch(v.path) !== v.epoch) return false;
     const meta: ModuleMeta = {
-      path: v.path, hash: v.hash, size: v.bytes.byteLength, at: Date.now(), source, kind, contentType: v.contentType,
+      // This order is what DevTools' IndexedDB preview shows first.
+      path: v.path, hash: v.hash, kind, source, size: v.bytes.byteLength, at: Date.now(), contentType: v.contentType,
     };
     const cache = await this.cache;
     try {

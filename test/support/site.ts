@@ -18,8 +18,10 @@ export const STANDARD_FILES: Record<string, string> = {
   'index.html': `<!doctype html><meta charset="utf-8"><title>modrelay test</title>
 <script type="module" src="./boot.mjs"></script><body><p id="out"></p></body>`,
   // `__modrelay` records the registration status; the app sets `__result` when it is done.
+  // `?relay=<ws url>` on the page URL points the worker at another relay (a proxy, a liar).
   'boot.mjs': `const { registerModuleRelay } = await import('/@modrelay/client.mjs');
-const relay = await registerModuleRelay({ heartbeatMs: 0 });
+const relayUrl = new URLSearchParams(location.search).get('relay') ?? undefined;
+const relay = await registerModuleRelay({ heartbeatMs: 0, relayUrl });
 window.__modrelay = { status: relay.status, updates: [] };
 relay.onUpdate((update) => window.__modrelay.updates.push(update));
 try {
