@@ -1,0 +1,90 @@
+// @ts-check
+/**
+ * Hot update latency: the time from the bench writing a module file to the page
+ * hearing of it — `modrelay:update` on window for modrelay, `vite:beforeUpdate` for
+ * Vite's HMR. Both ends stamp wall-clock time (performance.timeOrigin + now()), so the
+ * two processes' clocks are the same system clock.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { measureLoad } from './page-load.js';
+import { percentile } from './stats.js';
+
+const UPDATE_TIMEOUT_MS = 5000;
+
+/**
+ * @typedef {object} HotTarget
+ * @property {'modrelay' | 'vite'} tool
+ * @property {string} [url]        page to open
+ * @property {string} [error]      why the target's server is not there
+ * @property {string} leafFile     file edited
+ * @property {string} match        the update's url must end with this ("" = any update)
+ */
+
+/**
+ * @param {import('playwright-core').Browser} browser
+ * @param {HotTarget[]} targets
+ * @param {{ edits: number, gapMs: number, timeoutMs: number }} options
+ */
+export async function measureHot(browser, targets, { edits, gapMs, timeoutMs }) {
+  /** @type {Record<string, { samples: number[], errors: string[], error?: string }>} */
+  const out = {};
+  /** @type {{ target: HotTarget, page: import('playwright-core').Page, original: string }[]} */
+  const open = [];
+  /** @type {import('playwright-core').BrowserContext[]} */
+  const contexts = [];
+  try {
+    for (const target of targets) {
+      out[target.tool] = { samples: [], errors: [] };
+      if (target.error || !target.url) {
+        out[target.tool] = { samples: [], errors: [], error: target.error ?? 'no server' };
+        continue;
+      }
+      try {
+        const context = await browser.newContext();
+        contexts.push(context);
+        const page = await context.newPage();
+        const first = await measureLoad(page, { url: target.url, timeoutMs });
+        if (!first.ok) throw new Error(first.error ?? 'page failed');
+        open.push({ target, page, original: await readFile(target.leafFile, 'utf8') });
+      } catch (error) {
+        /** @type {any} */ (out[target.tool]).error = String(error);
+      }
+    }
+    for (let i = 0; i < edits; i++) {
+      // Alternate who goes first, so neither always edits right after the other's reaction.
+      const order = i % 2 ? [...open].reverse() : open;
+      for (const { target, page, original } of order) {
+        const result = /** @type {{ samples: number[], errors: string[] }} */ (out[target.tool]);
+        try {
+          const before = await page.evaluate(() => /** @type {any} */ (window).__updates.length);
+          const written = performance.timeOrigin + performance.now();
+          await writeFile(target.leafFile, `${original}\n// modrelay bench hot edit ${i}\n`);
+          const handle = await page.waitForFunction(
+            ({ before, match }) => /** @type {any[]} */ (/** @type {any} */ (window).__updates)
+              .slice(before).find((u) => String(u.url).endsWith(match)),
+            { before, match: target.match },
+            { timeout: UPDATE_TIMEOUT_MS },
+          );
+          const update = /** @type {{ url: string, at: number }} */ (await handle.jsonValue());
+          if (update.url === 'full-reload') {
+            result.errors.push('full reload instead of an update');
+            await page.waitForFunction(() => /** @type {any} */ (window).__bench, undefined, { timeout: timeoutMs });
+          } else {
+            result.samples.push(update.at - written);
+          }
+        } catch (error) {
+          result.errors.push(String(error).split('\n')[0] ?? 'error');
+        }
+        await new Promise((r) => setTimeout(r, gapMs));
+      }
+    }
+  } finally {
+    await Promise.allSettled(contexts.map((c) => c.close()));
+  }
+  /** @type {Record<string, any>} */
+  const summary = {};
+  for (const [tool, r] of Object.entries(out)) {
+    summary[tool] = { ...r, p50Ms: percentile(r.samples, 50), p95Ms: percentile(r.samples, 95), errorCount: r.errors.length };
+  }
+  return summary;
+}

@@ -1,0 +1,28 @@
+// @ts-check
+/**
+ * The page-load modes, each a server and a browser state. `cold`: a fresh browser
+ * context per sample (empty HTTP cache, no Service Worker). `warm`: one context for the
+ * whole run, reloaded (its first load and one warm-up reload are not samples). `edit`:
+ * like warm, but one leaf module is changed before each reload.
+ */
+
+/**
+ * @typedef {'immutable' | 'nocache' | 'vite' | 'modrelay' | 'modrelay-edit' | 'proxy-nocache' | 'proxy-modrelay'} ServerName
+ * @typedef {{ key: string, label: string, server: ServerName, state: 'cold' | 'warm' | 'edit' }} Mode
+ */
+
+/** @type {Mode[]} */
+export const MODES = [
+  { key: 'floor', label: 'HTTP immutable, warm (floor)', server: 'immutable', state: 'warm' },
+  { key: 'http-cold', label: 'HTTP no-cache + ETag, cold', server: 'nocache', state: 'cold' },
+  { key: 'http-warm', label: 'HTTP no-cache + ETag, warm', server: 'nocache', state: 'warm' },
+  { key: 'vite-cold', label: 'Vite dev server, cold', server: 'vite', state: 'cold' },
+  { key: 'vite-warm', label: 'Vite dev server, warm', server: 'vite', state: 'warm' },
+  { key: 'modrelay-first', label: 'modrelay, first visit', server: 'modrelay', state: 'cold' },
+  { key: 'modrelay-warm', label: 'modrelay, warm reload', server: 'modrelay', state: 'warm' },
+  { key: 'modrelay-edit', label: 'modrelay, reload after one edit', server: 'modrelay-edit', state: 'edit' },
+  { key: 'proxy-http-cold', label: 'Caddy → HTTP no-cache, cold', server: 'proxy-nocache', state: 'cold' },
+  { key: 'proxy-http-warm', label: 'Caddy → HTTP no-cache, warm', server: 'proxy-nocache', state: 'warm' },
+  { key: 'proxy-modrelay-first', label: 'Caddy → modrelay, first visit', server: 'proxy-modrelay', state: 'cold' },
+  { key: 'proxy-modrelay-warm', label: 'Caddy → modrelay, warm reload', server: 'proxy-modrelay', state: 'warm' },
+];

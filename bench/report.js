@@ -1,0 +1,146 @@
+// @ts-check
+/** Turns the raw samples into medians, the headline ratios, and the markdown report. */
+import { median, round } from './stats.js';
+
+/** @param {any[]} samples @param {string} key */
+const med = (samples, key) => median(samples.filter((s) => s.ok).map((s) => s[key]));
+
+/** @param {any} mode */
+function modeSummary(mode) {
+  const ok = mode.samples.filter((/** @type {any} */ s) => s.ok);
+  const imports = ok.map((/** @type {any} */ s) => s.importMs);
+  /** @type {Record<string, number>} */
+  const sources = {};
+  for (const key of new Set(ok.flatMap((/** @type {any} */ s) => Object.keys(s.sources ?? {})))) {
+    sources[key] = median(ok.map((/** @type {any} */ s) => s.sources?.[key] ?? 0));
+  }
+  const failures = mode.samples.filter((/** @type {any} */ s) => !s.ok).map((/** @type {any} */ s) => s.error);
+  return {
+    label: mode.label,
+    n: ok.length,
+    failed: failures.length,
+    firstError: mode.error ?? failures[0] ?? null,
+    importMs: round(med(mode.samples, 'importMs')),
+    minMs: round(Math.min(...imports)),
+    maxMs: round(Math.max(...imports)),
+    totalMs: round(med(mode.samples, 'totalMs')),
+    registerMs: round(med(mode.samples, 'registerMs')),
+    modules: med(mode.samples, 'modules'),
+    serverModuleRequests: med(mode.samples, 'serverModuleRequests'),
+    server304: med(mode.samples, 'server304'),
+    sources,
+    updateSeen: mode.state === 'edit' ? mode.samples.filter((/** @type {any} */ s) => s.updateSeen).length : undefined,
+  };
+}
+
+/** a / b, or null when either is missing. @param {number | null | undefined} a @param {number | null | undefined} b */
+const ratio = (a, b) => (a != null && b != null && Number.isFinite(a) && Number.isFinite(b) && b > 0 ? round(a / b, 2) : null);
+
+/** @param {any} results */
+export function summarize(results) {
+  /** @type {Record<string, any>} */
+  const out = { modes: {}, ratios: {}, hot: {}, load: [] };
+  for (const [graph, modes] of Object.entries(results.modes)) {
+    const m = /** @type {Record<string, any>} */ ({});
+    for (const [key, mode] of Object.entries(/** @type {Record<string, any>} */ (modes))) m[key] = modeSummary(mode);
+    out.modes[graph] = m;
+    const ms = (/** @type {string} */ k) => m[k]?.importMs;
+    const hot = results.hot[graph] ?? {};
+    out.ratios[graph] = {
+      modrelayWarmOverFloor: ratio(ms('modrelay-warm'), ms('floor')),
+      viteWarmOverModrelayWarm: ratio(ms('vite-warm'), ms('modrelay-warm')),
+      httpWarmOverModrelayWarm: ratio(ms('http-warm'), ms('modrelay-warm')),
+      firstVisitOverHttpCold: ratio(m['modrelay-first']?.totalMs, m['http-cold']?.totalMs),
+      firstVisitImportOverHttpCold: ratio(ms('modrelay-first'), ms('http-cold')),
+      editOverWarm: ratio(ms('modrelay-edit'), ms('modrelay-warm')),
+      proxyHttpWarmOverProxyModrelayWarm: ratio(ms('proxy-http-warm'), ms('proxy-modrelay-warm')),
+      hotP95ModrelayMs: round(hot.modrelay?.p95Ms),
+      hotP95ViteMs: round(hot.vite?.p95Ms),
+    };
+    out.hot[graph] = Object.fromEntries(Object.entries(hot).map(([tool, h]) => [tool, {
+      p50Ms: round(/** @type {any} */ (h).p50Ms), p95Ms: round(/** @type {any} */ (h).p95Ms),
+      n: /** @type {any} */ (h).samples.length, errors: /** @type {any} */ (h).errorCount ?? 0, error: /** @type {any} */ (h).error ?? null,
+    }]));
+  }
+  out.load = results.load.map((/** @type {any} */ l) => (l.error ? l : {
+    clients: l.clients,
+    modulesPerSec: round(l.modulesPerSec, 0),
+    mbPerSec: round(l.mbPerSec),
+    requestP95Ms: round(l.requestP95Ms),
+    graphP95Ms: round(l.graphP95Ms),
+    relayPeakRssMB: round(l.relayPeakRssMB),
+    errors: l.errorCount,
+    pushedComplete: l.pushedComplete,
+  }));
+  return out;
+}
+
+const show = (/** @type {unknown} */ v) => (v == null || Number.isNaN(v) ? '–' : String(v));
+
+/** @param {any} results */
+export function renderMarkdown(results) {
+  const s = results.summary;
+  const graphs = Object.keys(s.modes);
+  const mc = results.machine;
+  const lines = [
+    `# modrelay benchmark${results.quick ? ' (quick)' : ''}`,
+    '',
+    `\`${results.command}\` · ${results.date.slice(0, 16).replace('T', ' ')} UTC · commit ${show(results.commit)}`,
+    `${mc.cpu} ×${mc.cores}, ${mc.memoryGB} GB · Node ${mc.node} · Chromium ${mc.chromium} · Vite ${mc.vite} · ${mc.caddy ? `Caddy ${String(mc.caddy).split(' ')[0]}` : 'no Caddy'} · load average ${show(mc.loadAverageAtStart?.[0])} → ${show(mc.loadAverageAtEnd?.[0])}`,
+    '',
+    `Page loads: median of ${results.runs} runs, modes interleaved; \`import()\` of the graph entry → resolved, in ms (min–max).`,
+    '"to server" = module requests that reached the HTTP server (HTTP and Vite modes); "sources" = where the browser got the modules (modrelay\'s `x-modrelay-source`).',
+    '',
+  ];
+  const head = ['Mode', ...graphs.flatMap((g) => [`${g} (${results.graphs[g].modules} modules) ms`, 'to server / sources'])];
+  lines.push(`| ${head.join(' | ')} |`, `|${head.map(() => ' --- ').join('|')}|`);
+  const keys = Object.keys(s.modes[graphs[0] ?? ''] ?? {});
+  for (const key of keys) {
+    const cells = [s.modes[/** @type {string} */ (graphs[0])][key].label];
+    for (const g of graphs) {
+      const m = s.modes[g][key];
+      if (!m || m.n === 0) {
+        cells.push(`failed: ${show(m?.firstError).slice(0, 60)}`, '–');
+        continue;
+      }
+      cells.push(`**${m.importMs}** (${m.minMs}–${m.maxMs})${m.failed ? ` ⚠ ${m.failed} failed` : ''}`);
+      const src = Object.entries(m.sources).filter(([k]) => k !== 'http').map(([k, v]) => `${k} ${v}`).join(', ');
+      cells.push(m.serverModuleRequests != null && Number.isFinite(m.serverModuleRequests)
+        ? `${m.serverModuleRequests}${m.server304 ? ` (${m.server304} × 304)` : ''}`
+        : src || '–');
+    }
+    lines.push(`| ${cells.join(' | ')} |`);
+  }
+  lines.push('', '## Headline ratios', '', `| Ratio | target | ${graphs.join(' | ')} |`, `| --- | --- |${graphs.map(() => ' --- ').join('|')}|`);
+  /** @type {[string, string, string][]} */
+  const rows = [
+    ['modrelay warm / floor', '≤ 1.5', 'modrelayWarmOverFloor'],
+    ['Vite warm / modrelay warm', '≥ 2', 'viteWarmOverModrelayWarm'],
+    ['HTTP warm / modrelay warm', '> 1', 'httpWarmOverModrelayWarm'],
+    ['modrelay first visit / HTTP cold (navigation → loaded)', '≤ 1', 'firstVisitOverHttpCold'],
+    ['modrelay first visit / HTTP cold (import() only)', '≤ 1', 'firstVisitImportOverHttpCold'],
+    ['modrelay edit reload / warm reload', '≤ 1.1', 'editOverWarm'],
+    ['Caddy→HTTP warm / Caddy→modrelay warm', '> 1', 'proxyHttpWarmOverProxyModrelayWarm'],
+    ['hot update p95, modrelay (ms)', '≤ 50', 'hotP95ModrelayMs'],
+    ['hot update p95, Vite HMR (ms)', '> modrelay', 'hotP95ViteMs'],
+  ];
+  for (const [label, target, key] of rows) lines.push(`| ${label} | ${target} | ${graphs.map((g) => show(s.ratios[g][key])).join(' | ')} |`);
+
+  lines.push('', `## Hot update latency (file write → event in the page, ${results.edits} edits)`, '', '| Graph | tool | p50 ms | p95 ms | n | errors |', '| --- | --- | --- | --- | --- | --- |');
+  for (const g of graphs) {
+    for (const [tool, h] of Object.entries(/** @type {Record<string, any>} */ (s.hot[g] ?? {}))) {
+      lines.push(`| ${g} | ${tool === 'vite' ? 'Vite HMR (vite:beforeUpdate)' : 'modrelay (modrelay:update)'} | ${show(h.p50Ms)} | ${show(h.p95Ms)} | ${h.n} | ${h.error ? `failed: ${String(h.error).slice(0, 60)}` : h.errors} |`);
+    }
+  }
+  if (s.load.length > 0) {
+    lines.push('', '## Relay under load (three, every hash verified)', '', '| clients | modules/s | MB/s | p95 request ms | p95 whole graph ms | relay peak RSS MB | errors |', '| --- | --- | --- | --- | --- | --- | --- |');
+    for (const l of s.load) {
+      lines.push(l.error
+        ? `| ${l.clients} | failed: ${String(l.error).slice(0, 80)} | | | | | |`
+        : `| ${l.clients} | ${show(l.modulesPerSec)} | ${show(l.mbPerSec)} | ${show(l.requestP95Ms)} | ${show(l.graphP95Ms)} | ${show(l.relayPeakRssMB)} | ${l.errors} |`);
+    }
+  }
+  if (results.errors.length > 0) lines.push('', '## Errors', '', ...results.errors.map((/** @type {string} */ e) => `- ${e.split('\n')[0]}`));
+  lines.push('', `Run took ${Math.round(results.durationMs / 1000)} s.`, '');
+  return lines.join('\n');
+}

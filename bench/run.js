@@ -1,0 +1,322 @@
+#!/usr/bin/env node
+// @ts-check
+/**
+ * `npm run bench [-- --quick] [--runs N] [--edits N] [--graphs three,lodash-es] [--skip-load]`
+ *
+ * Loads real module graphs (three, lodash-es) in Debian's Chromium through every way of
+ * serving them (see modes.js and docs/performance.md), all in one run, modes interleaved
+ * round-robin, then measures hot-update latency and the relay under load. Writes
+ * bench/results/<date>.json (every sample), latest.md and latest.svg; a --quick run
+ * writes <date>-quick.json, latest-quick.md and latest-quick.svg.
+ *
+ * Plain ESM JavaScript with JSDoc types: Node 20 cannot run TypeScript, and a bench that
+ * needs its own compile step is one more thing to break on a clean clone.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { launchChromium } from './chromium.js';
+import { caddyVersion, freePort, startCaddy } from './caddy.js';
+import { GRAPHS, importClosure, pickLeaf } from './graphs.js';
+import { startServerHost } from './hosts.js';
+import { measureHot } from './hot.js';
+import { runLoad } from './load.js';
+import { MODES } from './modes.js';
+import { measureLoad, watchSources } from './page-load.js';
+import { renderMarkdown, summarize } from './report.js';
+import { createSite } from './site.js';
+import { renderChart } from './svg.js';
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    runs: { type: 'string' },
+    edits: { type: 'string' },
+    graphs: { type: 'string' },
+    'skip-load': { type: 'boolean', default: false },
+  },
+});
+const quick = Boolean(args.quick);
+const RUNS = Number(args.runs ?? (quick ? 3 : 7));
+const EDITS = Number(args.edits ?? (quick ? 10 : 30));
+const LOAD_LEVELS = quick ? [20, 50] : [50, 200];
+const TIMEOUT_MS = quick ? 20_000 : 60_000;
+const UPDATE_WAIT_MS = 5000;
+/** Reloads after the first load of a warm mode, before its samples (see below). */
+const WARMUP_RELOADS = 2;
+// A quick run measures three only, so it stays under two minutes on two cores.
+const graphNames = args.graphs ? String(args.graphs).split(',') : quick ? ['three'] : GRAPHS.map((g) => g.name);
+const graphs = GRAPHS.filter((g) => graphNames.includes(g.name));
+
+const started = Date.now();
+const log = (/** @type {string} */ msg) => console.log(`[bench ${((Date.now() - started) / 1000).toFixed(1)}s] ${msg}`);
+const errorText = (/** @type {unknown} */ e) => String(e instanceof Error ? e.message : e).split('\n')[0] ?? 'error';
+
+const tmp = await mkdtemp(path.join(os.tmpdir(), 'modrelay-bench-'));
+const host = await startServerHost();
+/** @type {import('playwright-core').Browser | null} */
+let browser = null;
+/** @type {{ close(): Promise<void> } | null} */
+let caddy = null;
+/** @type {Record<string, any>} */
+const results = {
+  schema: 1,
+  date: new Date().toISOString(),
+  command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+  quick,
+  runs: RUNS,
+  edits: EDITS,
+  commit: git(['rev-parse', '--short', 'HEAD']),
+  machine: {},
+  graphs: {},
+  modes: {},
+  hot: {},
+  load: [],
+  errors: [],
+};
+
+try {
+  const caddyAvailable = await caddyVersion();
+  browser = await launchChromium();
+  results.machine = {
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cores: os.cpus().length,
+    memoryGB: Math.round(os.totalmem() / 2 ** 30),
+    os: `${os.type()} ${os.release()}`,
+    node: process.version,
+    chromium: browser.version(),
+    caddy: caddyAvailable,
+    loadAverageAtStart: os.loadavg().map((x) => Math.round(x * 100) / 100),
+    vite: JSON.parse(await readFile(new URL('../node_modules/vite/package.json', import.meta.url), 'utf8')).version,
+  };
+  log(`machine: ${results.machine.cpu} ×${results.machine.cores}, node ${process.version}, chromium ${browser.version()}`);
+  if (!caddyAvailable) log('caddy is not installed: the proxy modes are skipped (apt-get install caddy)');
+
+  // ── sites and servers ──
+  /** @type {Record<string, any>} */
+  const setup = {};
+  for (const graph of graphs) {
+    const dir = path.join(tmp, graph.name);
+    /** @param {string} name @param {import('./site.js').PageKind} kind */
+    const site = (name, kind) => createSite(graph, dir, name, kind);
+    const sites = {
+      immutable: await site('immutable', 'plain'),
+      nocache: await site('nocache', 'plain'),
+      vite: await site('vite', 'plain'),
+      modrelay: await site('modrelay', 'modrelay'),
+      'modrelay-edit': await site('modrelay-edit', 'modrelay'),
+      'modrelay-hot': await site('modrelay-hot', 'modrelay'),
+      'vite-hot': await site('vite-hot', 'vite-hot'),
+    };
+    const modules = await importClosure(sites.immutable.root, sites.immutable.entryUrl);
+    const leaf = pickLeaf(modules);
+    results.graphs[graph.name] = {
+      entry: sites.immutable.entryUrl,
+      modules: modules.size,
+      bytes: [...modules.values()].reduce((sum, m) => sum + m.size, 0),
+      leaf,
+    };
+    const proxyPorts = caddyAvailable ? { nocache: await freePort(), modrelay: await freePort() } : null;
+    /** @param {string} cmd @param {Record<string, unknown>} a */
+    const start = (cmd, a) => host.call(cmd, a).catch((e) => ({ error: errorText(e) }));
+    /** @type {Record<string, any>} */
+    const servers = {
+      immutable: await start('static', { root: sites.immutable.root, cache: 'immutable' }),
+      nocache: await start('static', { root: sites.nocache.root, cache: 'no-cache' }),
+      vite: await start('vite', { root: sites.vite.root }),
+      modrelay: await start('modrelay', {
+        root: sites.modrelay.root,
+        ...(proxyPorts ? { allowOrigins: [`http://127.0.0.1:${proxyPorts.modrelay}`] } : {}),
+      }),
+      'modrelay-edit': await start('modrelay', { root: sites['modrelay-edit'].root }),
+      'modrelay-hot': await start('modrelay', { root: sites['modrelay-hot'].root }),
+      'vite-hot': await start('vite', { root: sites['vite-hot'].root }),
+    };
+    if (proxyPorts) {
+      servers['proxy-nocache'] = servers.nocache.error ? servers.nocache
+        : { ...servers.nocache, url: `http://127.0.0.1:${proxyPorts.nocache}/`, upstream: servers.nocache.url };
+      servers['proxy-modrelay'] = servers.modrelay.error ? servers.modrelay
+        : { ...servers.modrelay, url: `http://127.0.0.1:${proxyPorts.modrelay}/`, upstream: servers.modrelay.url };
+    } else {
+      servers['proxy-nocache'] = servers['proxy-modrelay'] = { error: 'caddy is not installed' };
+    }
+    for (const [name, s] of Object.entries(servers)) if (s.error) log(`${graph.name}: server ${name} failed: ${s.error}`);
+    setup[graph.name] = { graph, sites, servers, leaf };
+  }
+  if (caddyAvailable) {
+    const proxied = Object.values(setup).flatMap((s) => ['proxy-nocache', 'proxy-modrelay']
+      .map((n) => s.servers[n]).filter((x) => !x.error)
+      .map((x) => ({ port: Number(new URL(x.url).port), upstream: x.upstream })));
+    try {
+      caddy = await startCaddy(tmp, proxied);
+    } catch (e) {
+      log(`caddy failed: ${errorText(e)}`);
+      for (const s of Object.values(setup)) s.servers['proxy-nocache'] = s.servers['proxy-modrelay'] = { error: `caddy failed: ${errorText(e)}` };
+    }
+  }
+
+  log('sites and servers ready');
+
+  // ── page loads ──
+  /** @typedef {{ graph: string, mode: import('./modes.js').Mode, server: any, mount: string, leafFile: string, leafOriginal: string, leafPath: string, context?: any, page?: any, sources?: any, samples: any[], setupResults: any[], error?: string }} Instance */
+  /** @type {Instance[]} */
+  const instances = [];
+  for (const { graph, sites, servers, leaf } of Object.values(setup)) {
+    const leafFile = path.join(sites['modrelay-edit'].root, ...leaf.split('/'));
+    const leafOriginal = await readFile(leafFile, 'utf8');
+    for (const mode of MODES) {
+      instances.push({ graph: graph.name, mode, server: servers[mode.server], mount: graph.mount, leafFile, leafOriginal, leafPath: leaf, samples: [], setupResults: [] });
+    }
+  }
+
+  /** Module requests the server saw since the last call (HTTP servers only). */
+  const serverCounts = async (/** @type {any} */ server) => (server.handle ? host.call('counts', { handle: server.handle }) : null);
+
+  // Warm and edit modes keep one context: a first load, then warm-up reloads, so the
+  // samples see the steady state (V8 code cache stored, Service Worker cache filled).
+  // The warm-up loads are kept in the results: they show how soon that state is reached.
+  for (const inst of instances) {
+    if (inst.mode.state === 'cold' || inst.server.error) continue;
+    try {
+      inst.context = await browser.newContext();
+      inst.page = await inst.context.newPage();
+      inst.sources = watchSources(inst.page, inst.mount);
+      inst.setupResults.push({ ...await measureLoad(inst.page, { url: inst.server.url, timeoutMs: TIMEOUT_MS }), sources: inst.sources.take() });
+      for (let i = 0; i < WARMUP_RELOADS; i++) {
+        inst.setupResults.push({ ...await measureLoad(inst.page, { timeoutMs: TIMEOUT_MS }), sources: inst.sources.take() });
+      }
+    } catch (e) {
+      inst.error = errorText(e);
+      log(`${inst.graph} ${inst.mode.key}: setup failed: ${inst.error}`);
+    }
+  }
+
+  log('warm contexts ready');
+
+  let editCount = 0;
+  /** @param {Instance} inst */
+  async function sample(inst) {
+    if (inst.server.error) return { ok: false, error: `server: ${inst.server.error}` };
+    if (inst.mode.state !== 'cold' && !inst.page) return { ok: false, error: `setup: ${inst.error}` };
+    /** @type {Record<string, unknown>} */
+    const extra = {};
+    /** @type {any} */
+    let context = null;
+    try {
+      if (inst.mode.state === 'edit') {
+        // Change the leaf, wait (bounded) until the page hears of it, then reload.
+        const since = performance.timeOrigin + performance.now() - 1;
+        await writeFile(inst.leafFile, `${inst.leafOriginal}\n// modrelay bench edit ${++editCount}\n`);
+        try {
+          await inst.page.waitForFunction(
+            (/** @type {{ since: number, leaf: string }} */ { since, leaf }) => /** @type {any} */ (window).__updates.some((/** @type {any} */ u) => u.at >= since && String(u.url).endsWith(leaf)),
+            { since, leaf: inst.leafPath },
+            { timeout: UPDATE_WAIT_MS },
+          );
+          extra.updateSeen = true;
+        } catch {
+          extra.updateSeen = false;
+        }
+      }
+      await serverCounts(inst.server);
+      let result;
+      if (inst.mode.state === 'cold') {
+        context = await /** @type {import('playwright-core').Browser} */ (browser).newContext();
+        const page = await context.newPage();
+        const sources = watchSources(page, inst.mount);
+        result = await measureLoad(page, { url: inst.server.url, timeoutMs: TIMEOUT_MS });
+        extra.sources = sources.take();
+      } else {
+        result = await measureLoad(inst.page, { timeoutMs: TIMEOUT_MS });
+        extra.sources = inst.sources.take();
+      }
+      const counts = await serverCounts(inst.server);
+      if (counts) extra.serverModuleRequests = counts.modules, extra.server304 = counts.notModified;
+      return { ...result, ...extra };
+    } catch (e) {
+      return { ok: false, error: errorText(e), ...extra };
+    } finally {
+      if (context) await context.close().catch(() => {});
+    }
+  }
+
+  for (let run = 0; run < RUNS; run++) {
+    // Round-robin, starting one mode later each run so no mode always follows the same one.
+    const order = instances.map((_, i) => instances[(i + run) % instances.length]);
+    for (const inst of /** @type {Instance[]} */ (order)) {
+      const s = await sample(inst);
+      inst.samples.push(s);
+      if (!s.ok && run === 0) log(`${inst.graph} ${inst.mode.key}: ${s.error}`);
+    }
+    log(`run ${run + 1}/${RUNS} done`);
+  }
+  for (const inst of instances) {
+    results.modes[inst.graph] ??= {};
+    results.modes[inst.graph][inst.mode.key] = {
+      label: inst.mode.label,
+      state: inst.mode.state,
+      ...(inst.server.error ? { error: inst.server.error } : inst.error ? { error: inst.error } : {}),
+      setupLoads: inst.setupResults,
+      samples: inst.samples,
+    };
+    await inst.context?.close().catch(() => {});
+  }
+
+  // ── hot updates ──
+  for (const { graph, sites, servers, leaf } of Object.values(setup)) {
+    log(`${graph.name}: hot updates (${EDITS} edits each)`);
+    const leafFile = (/** @type {string} */ site) => path.join(sites[site].root, ...leaf.split('/'));
+    results.hot[graph.name] = await measureHot(browser, [
+      { tool: 'modrelay', url: servers['modrelay-hot'].url, error: servers['modrelay-hot'].error, leafFile: leafFile('modrelay-hot'), match: leaf },
+      { tool: 'vite', url: servers['vite-hot'].url, error: servers['vite-hot'].error, leafFile: leafFile('vite-hot'), match: '' },
+    ], { edits: EDITS, gapMs: 150, timeoutMs: TIMEOUT_MS });
+  }
+} catch (e) {
+  results.errors.push(String(e instanceof Error ? e.stack : e));
+  log(`failed: ${errorText(e)}`);
+} finally {
+  await browser?.close().catch(() => {});
+  await caddy?.close().catch(() => {});
+  await host.call('closeAll').catch(() => {});
+  await host.close();
+}
+
+// ── relay under load (browser and servers gone, so they do not compete for the CPU) ──
+if (!args['skip-load'] && results.graphs.three) {
+  const root = path.join(tmp, 'three', 'immutable');
+  for (const clients of LOAD_LEVELS) {
+    log(`relay under load: ${clients} clients`);
+    try {
+      results.load.push(await runLoad({ root, entryUrl: results.graphs.three.entry, clients, timeoutMs: quick ? 30_000 : 90_000 }));
+    } catch (e) {
+      results.load.push({ clients, error: errorText(e) });
+    }
+  }
+}
+
+results.machine.loadAverageAtEnd = os.loadavg().map((x) => Math.round(x * 100) / 100);
+results.durationMs = Date.now() - started;
+results.summary = summarize(results);
+const outDir = new URL('./results/', import.meta.url).pathname;
+await mkdir(outDir, { recursive: true });
+// A quick (smoke) run never replaces the full run's files that the docs show.
+const stem = quick ? 'latest-quick' : 'latest';
+const jsonName = `${results.date.slice(0, 10)}${quick ? '-quick' : ''}.json`;
+const markdown = renderMarkdown(results);
+await writeFile(path.join(outDir, jsonName), `${JSON.stringify(results, null, 2)}\n`);
+await writeFile(path.join(outDir, `${stem}.md`), markdown);
+await writeFile(path.join(outDir, `${stem}.svg`), renderChart(results));
+console.log(`\n${markdown}`);
+log(`wrote bench/results/${jsonName}, ${stem}.md, ${stem}.svg`);
+await rm(tmp, { recursive: true, force: true });
+
+/** @param {string[]} gitArgs */
+function git(gitArgs) {
+  try {
+    return execFileSync('git', gitArgs, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,112 @@
+// @ts-check
+/**
+ * One "site" per server under test: a private copy of a graph plus the page that times
+ * `import()` of its entry. Private copies keep modes independent (an edit in one mode
+ * never reaches another's cache) and keep node_modules untouched.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { copyGraph } from './graphs.js';
+
+/** @typedef {'plain' | 'modrelay' | 'vite-hot'} PageKind */
+
+/**
+ * Records, in the page, how the graph's modules were delivered. Resource Timing sees
+ * every module fetch (from the HTTP cache, through the Service Worker, or from the
+ * network); its buffer defaults to 250 entries, fewer than our graphs hold. (Its
+ * deliveryType says "cache" for 304 revalidations too, so it is not used.)
+ * @param {string} mount
+ */
+const timingHelpers = (mount) => `
+performance.setResourceTimingBufferSize(10000);
+function moduleStats() {
+  const entries = performance.getEntriesByType('resource')
+    .filter((e) => new URL(e.name).pathname.startsWith('/${mount}/'));
+  return {
+    modules: entries.length,
+    viaServiceWorker: entries.filter((e) => e.workerStart > 0).length,
+    transferBytes: entries.reduce((sum, e) => sum + e.transferSize, 0),
+  };
+}
+function record(result) {
+  window.__bench = { ...result, totalMs: performance.now(), ...moduleStats() };
+}`;
+
+/**
+ * The boot script of each page kind. `importMs` is import() start → resolved;
+ * `totalMs` is navigation start → resolved, so the Service Worker's start-up counts too.
+ * @param {PageKind} kind
+ * @param {string} entryUrl  root-relative URL of the graph entry
+ * @param {string} mount
+ */
+function bootScript(kind, entryUrl, mount) {
+  const timeImport = `
+  const started = performance.now();
+  try {
+    await import(${JSON.stringify(entryUrl)});
+    record({ ok: true, importMs: performance.now() - started, ...extra });
+  } catch (error) {
+    record({ ok: false, error: String((error && error.stack) || error), ...extra });
+  }`;
+  if (kind === 'plain') {
+    return `${timingHelpers(mount)}\nconst extra = {};\n${timeImport}\n`;
+  }
+  if (kind === 'modrelay') {
+    // The contract's boot: register the relay's Service Worker, then import the app.
+    // Update events are stamped on the wall clock so the bench can compare with the
+    // moment it wrote the file.
+    return `${timingHelpers(mount)}
+window.__updates = [];
+window.addEventListener('modrelay:update', (event) => {
+  window.__updates.push({ url: event.detail && event.detail.url, at: performance.timeOrigin + performance.now() });
+});
+const extra = {};
+try {
+  const registerStarted = performance.now();
+  const { registerModuleRelay } = await import('/@modrelay/client.mjs');
+  await registerModuleRelay();
+  extra.registerMs = performance.now() - registerStarted;
+  extra.controlled = !!navigator.serviceWorker.controller;
+} catch (error) {
+  extra.registerError = String((error && error.stack) || error);
+}
+${timeImport}
+`;
+  }
+  // Vite's HMR: this module accepts itself, so an edit anywhere below it is an update
+  // (not a full reload), and vite:beforeUpdate fires as soon as the payload arrives.
+  return `import ${JSON.stringify(entryUrl)};
+window.__updates ??= [];
+if (import.meta.hot) {
+  import.meta.hot.accept();
+  import.meta.hot.on('vite:beforeUpdate', (payload) => {
+    window.__updates.push({ url: payload.updates.map((u) => u.path).join(' '), at: performance.timeOrigin + performance.now() });
+  });
+  import.meta.hot.on('vite:beforeFullReload', () => {
+    window.__updates.push({ url: 'full-reload', at: performance.timeOrigin + performance.now() });
+  });
+}
+window.__bench = { ok: true };
+`;
+}
+
+/**
+ * Creates `<parent>/<name>/` with the graph and index.html → boot.mjs.
+ * @param {import('./graphs.js').Graph} graph
+ * @param {string} parent
+ * @param {string} name
+ * @param {PageKind} kind
+ * @returns {Promise<{ root: string, entryUrl: string }>}
+ */
+export async function createSite(graph, parent, name, kind) {
+  const root = path.join(parent, name);
+  await mkdir(root, { recursive: true });
+  await copyGraph(graph, root);
+  const entryUrl = `/${graph.mount}/${graph.entry}`;
+  await writeFile(path.join(root, 'boot.mjs'), bootScript(kind, entryUrl, graph.mount));
+  await writeFile(
+    path.join(root, 'index.html'),
+    '<!doctype html>\n<meta charset="utf-8">\n<title>modrelay bench</title>\n<script type="module" src="/boot.mjs"></script>\n',
+  );
+  return { root, entryUrl };
+}
