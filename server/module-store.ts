@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
+import { join } from 'node:path';
 import type { ErrorCode, Hash, ModulePath } from '../protocol/wire.js';
 import { checkUrlPath, confine, fsFailure, hasAllowedExtension } from './paths.js';
 import { lexerReady, staticImports } from './imports.js';
@@ -28,7 +29,7 @@ interface Entry {
 /**
  * Reads, hashes and lexes each module once per change, and keeps the bytes.
  *
- * A cached entry is reused while the file's (mtime, size, inode) stay the same, so
+ * A cached entry is reused while the file's (mtime, size, device, inode) stay the same, so
  * correctness never depends on the watcher: a change it missed is caught by the next stat.
  * The watcher only calls `invalidate`, which forces a re-read even when the stat looks the
  * same (an editor that restores mtime). Every load goes through the path rules of paths.ts.
@@ -77,6 +78,8 @@ export class ModuleStore {
     if (!hasAllowedExtension(path, this.extensions)) {
       return { ok: false, code: 'unsupported-type', message: `only ${this.extensions.join(', ')} files are served` };
     }
+    const cached = this.entries.get(path);
+    if (cached && (await this.stillSameFile(checked.segments, cached.key))) return { ok: true, module: cached.module };
     const confined = await confine(this.realRoot, checked.segments);
     if (!confined.ok) {
       this.entries.delete(path);
@@ -89,17 +92,26 @@ export class ModuleStore {
     const stats = await stat(confined.real);
     const refused = this.refuseStats(stats);
     if (refused) return refused;
-    const key = statKey(stats);
-    const entry = this.entries.get(path);
-    if (entry && entry.key === key) return { ok: true, module: entry.module };
-
-    const pendingKey = `${path}\0${key}`;
+    const pendingKey = `${path}\0${statKey(stats)}`;
     let loading = this.pending.get(pendingKey);
     if (!loading) {
       loading = this.read(path, confined.real).finally(() => this.pending.delete(pendingKey));
       this.pending.set(pendingKey, loading);
     }
     return loading;
+  }
+
+  /**
+   * Fast path for a cached module: one stat through the path instead of realpath + stat. If
+   * it lands on the very inode (same device, inode, size, mtime) that passed every rule when
+   * it was read, it is that file, whatever happened to the links on the way.
+   */
+  private async stillSameFile(segments: string[], key: string): Promise<boolean> {
+    try {
+      return statKey(await stat(join(this.realRoot, ...segments))) === key;
+    } catch {
+      return false;
+    }
   }
 
   private refuseStats(stats: Stats): LoadResult | null {
@@ -151,5 +163,5 @@ export class ModuleStore {
 }
 
 function statKey(stats: Stats): string {
-  return `${stats.mtimeMs}:${stats.size}:${stats.ino}`;
+  return `${stats.mtimeMs}:${stats.size}:${stats.dev}:${stats.ino}`;
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdir, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createRelay, type Relay } from '../../server/index.js';
 import { asModule, errorCode, removeRoot, tempRoot, TestClient } from './helpers.js';
@@ -102,6 +102,22 @@ describe('module:request path rules', () => {
     await symlink(join(root, 'lib', 'a.mjs'), join(root, 'alias.mjs'));
     const answer = asModule(await client.request('/alias.mjs'));
     expect(answer.body.toString()).toBe('export const a = 1;\n');
+  });
+});
+
+describe('a cached module swapped on disk', () => {
+  it.each([
+    ['a symlink out of the root', (file: string) => symlink(join(outside, 'secret.mjs'), file), 'forbidden'],
+    ['a symlink to a dotfile', (file: string) => symlink(join(root, '.hidden.mjs'), file), 'forbidden'],
+    ['a FIFO', async (file: string) => void execFileSync('mkfifo', [file]), 'forbidden'],
+  ])('is refused once replaced by %s', async (_name, replace, code) => {
+    const file = join(root, 'swap.mjs');
+    await writeFile(file, 'export const swap = 1;\n');
+    expect(asModule(await client.request('/swap.mjs')).body.toString()).toBe('export const swap = 1;\n');
+    await rm(file);
+    await replace(file);
+    expect(errorCode(await client.request('/swap.mjs'))).toBe(code);
+    await rm(file);
   });
 });
 
