@@ -28,13 +28,8 @@ describe('relay and Service Worker faults during a three.js load (browser)', () 
 
   beforeAll(async () => {
     site = await makeThreeSite();
-    // The site server needs the relay URL and the relay needs the site origin: reserve the
-    // relay's port first with a throwaway start, then start it for real with the origin.
-    relay = await startRelayProcess(site.root);
-    const port = relay.port;
-    await relay.kill();
-    server = await startSiteServer(site.root, `ws://127.0.0.1:${port}/`);
-    relay = await startRelayProcess(site.root, ['--port', String(port), '--allow-origin', server.origin]);
+    server = await startSiteServer(site.root, () => relay.url);
+    relay = await startRelayProcess(site.root, ['--allow-origin', server.origin]);
     pageUrl = `${server.url}index.html?mode=relay`;
     browser = await launchChromium();
     const context = await browser.newContext();

@@ -63,12 +63,13 @@ export interface SiteServer {
   close(): Promise<void>;
 }
 
-export async function startSiteServer(root: string, relayUrl: string): Promise<SiteServer> {
+/** `relayUrl` may be a function: read per request, so the relay can start after the site. */
+export async function startSiteServer(root: string, relayUrl: string | (() => string)): Promise<SiteServer> {
   const [sw, client] = await Promise.all([
     readFile(join(DIST, 'sw.js')),
     readFile(join(DIST, 'client.mjs'), 'utf8'),
   ]);
-  const clientBody = client.replaceAll('__MODRELAY_RELAY_URL__', relayUrl);
+  const relayOf = typeof relayUrl === 'function' ? relayUrl : () => relayUrl;
   const statics = sirv(root, { dev: true, etag: true });
   const sockets = new Set<Socket>();
   const server = http.createServer((req, res) => {
@@ -76,7 +77,7 @@ export async function startSiteServer(root: string, relayUrl: string): Promise<S
     if (path === '/sw.js') {
       res.writeHead(200, { 'content-type': 'text/javascript', 'cache-control': 'no-cache' }).end(sw);
     } else if (path === '/@modrelay/client.mjs') {
-      res.writeHead(200, { 'content-type': 'text/javascript', 'cache-control': 'no-cache' }).end(clientBody);
+      res.writeHead(200, { 'content-type': 'text/javascript', 'cache-control': 'no-cache' }).end(client.replaceAll('__MODRELAY_RELAY_URL__', relayOf()));
     } else {
       statics(req, res, () => res.writeHead(404).end('not found'));
     }
