@@ -1,0 +1,70 @@
+#!/usr/bin/env node
+// `npm run test:faults`: runs every suite in test/faults at full size (the same suites run at
+// quick size inside `npm test`), then writes docs/reliability.md from the rows they recorded.
+// `node test/faults/run.mjs --quick` writes the report at the quick sizes.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repo = fileURLToPath(new URL('../../', import.meta.url));
+const quick = process.argv.includes('--quick');
+const scratch = mkdtempSync(join(tmpdir(), 'modrelay-faults-report-'));
+const results = join(scratch, 'rows.jsonl');
+const started = new Date();
+
+const vitest = spawnSync(join(repo, 'node_modules/.bin/vitest'), ['run', 'test/faults'], {
+  cwd: repo,
+  stdio: 'inherit',
+  env: { ...process.env, MODRELAY_FAULTS: quick ? 'quick' : 'full', MODRELAY_FAULTS_RESULTS: results },
+});
+
+const rows = existsSync(results)
+  ? readFileSync(results, 'utf8').trim().split('\n').filter(Boolean).map((line) => JSON.parse(line))
+  : [];
+rmSync(scratch, { recursive: true, force: true });
+
+const chromium = spawnSync(process.env.MODRELAY_CHROMIUM || '/usr/bin/chromium', ['--version'], { encoding: 'utf8' }).stdout?.trim() || 'unknown';
+const cell = (text) => String(text).replaceAll('|', '\\|').replaceAll('\n', ' ');
+const failed = rows.filter((r) => !r.pass);
+const command = quick ? 'npm run build && node test/faults/run.mjs --quick' : 'npm run test:faults';
+
+const report = `# Reliability: faults, hostile input and load
+
+Produced by \`${command}\` (file written by \`test/faults/run.mjs\`; do not edit by hand).
+Run started ${started.toISOString()}, ${quick ? 'quick' : 'full'} sizes, vitest exit status ${vitest.status}.
+Machine: Node ${process.version}, ${cpus().length} CPUs, ${chromium}.
+
+Every row is a real run: real relay (in-process \`createRelay\` or \`node bin/modrelay.js relay\` in a child
+process), real \`ws\` clients, real files in temp folders, real Chromium. Seeds are fixed, so a rerun
+injects the same faults. \`npm test\` runs the same suites at quick sizes.
+
+| Area | What was tried | Times | What happened | Result |
+| --- | --- | ---: | --- | --- |
+${rows.map((r) => `| ${cell(r.area)} | ${cell(r.tried)} | ${r.times} | ${cell(r.happened)} | ${r.pass ? 'pass' : '**FAIL**'} |`).join('\n')}
+
+${failed.length === 0 ? 'Every row passed.' : `${failed.length} of ${rows.length} rows failed: the test is kept as it is and the failure is a finding for the part named in the row.`}
+
+## How to read it
+
+- **fault proxy** — \`test/faults/fault-proxy.ts\` sits between the browser and the static server and,
+  for a seeded share of module responses, truncates the body under a full Content-Length, cuts a
+  chunked body before its last chunk, resets the connection, or stalls for 1.5 s. The bootstrap
+  (\`/sw.js\`, \`/@modrelay/client.mjs\`, the page) is not faulted. "Needless re-fetches" counts
+  module bodies that travelled more than once per browser (relay frames seen by
+  \`relay-tap.ts\` plus HTTP requests that were not themselves faulted).
+- **relay faults** — the relay is \`modrelay relay\` in a child process; "cached bodies differing
+  from disk" compares the sha-256 of every Cache Storage entry with the file.
+- **hostile input** — \`fuzzer.ts\` (seeded) and the path-attack corpus in \`hostile-root.ts\`; every
+  frame must get a reply (a \`module:error\` or its answer) or, for oversized / invalid UTF-8
+  frames, a policy close (1009 / 1007) after which the fuzzer reconnects.
+- **watcher storm** — after each storm and a quiet period, the last \`module:updated\` hash for each
+  touched path must equal the sha-256 on disk, or be \`module:removed\` when the file is gone.
+- **tabs and origins** — two tabs of one origin, then a page on another port and raw upgrades with
+  forged Origin headers.
+`;
+
+writeFileSync(join(repo, 'docs/reliability.md'), report);
+console.log(`\nwrote docs/reliability.md: ${rows.length} rows, ${failed.length} failed`);
+process.exit(vitest.status ?? 1);
