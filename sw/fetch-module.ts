@@ -1,7 +1,7 @@
 import { after } from './deferred.js';
 import { moduleResponse, type Verified } from './module-cache.js';
 import type { ModuleRelay } from './module-relay.js';
-import { fromNetwork, fromCacheAnyway } from './fetch-network.js';
+import { fromNetwork } from './fetch-network.js';
 import { cacheKey, relayPath } from './route.js';
 
 /** A response now, and the cache writes it started (for `event.waitUntil`). */
@@ -43,13 +43,10 @@ async function answer(engine: ModuleRelay, request: Request, background: Promise
   const deadline = Date.now() + options.budget;
   const known = cache.get(url);
 
-  if (path === null || known?.kind === 'shell' || engine.shellUrls.has(url)) {
-    return fromNetwork(engine, request, url, path, 'shell', background);
-  }
+  if (path === null || engine.shellUrls.has(url)) return fromNetwork(engine, request, url, null, background);
 
-  if (known && (await engine.waitValidated(deadline))) {
-    // Validation may have evicted it, or demoted it to a network-first copy.
-    if (cache.get(url)?.kind === 'shell') return fromNetwork(engine, request, url, path, 'shell', background);
+  if (known && (await engine.waitValidated(deadline)) && cache.get(url)?.kind === 'module') {
+    // (Validation may have evicted it, or found the relay does not vouch for it.)
     const hit = await cache.read(url);
     if (hit) return moduleResponse({ ...hit.meta, bytes: hit.bytes }, engine.takeUnserved(url, path) ? 'relay' : 'cache');
   }
@@ -57,13 +54,7 @@ async function answer(engine: ModuleRelay, request: Request, background: Promise
   const relayed = await fromRelay(engine, url, path, deadline, background);
   if (relayed) return moduleResponse(relayed, 'relay');
 
-  try {
-    return await fromNetwork(engine, request, url, path, 'module', background);
-  } catch (error) {
-    const stale = await fromCacheAnyway(engine, url);
-    if (stale) return stale;
-    throw error;
-  }
+  return fromNetwork(engine, request, url, path, background);
 }
 
 async function fromRelay(

@@ -1,34 +1,38 @@
-import { moduleResponse, type ModuleMeta } from './module-cache.js';
+import { moduleResponse } from './module-cache.js';
 import type { ModuleRelay } from './module-relay.js';
 import { sha256Hex } from './hash.js';
 
 /**
- * Plain HTTP, as if no worker were there, plus a copy for offline use. A module's body is
- * read whole and hashed here (a truncated body makes `arrayBuffer()` reject, so it is never
- * cached); anything but a plain 200 passes through untouched and uncached.
+ * Plain HTTP, as if no worker were there, plus a copy for offline use. The body is read
+ * whole and hashed here (a truncated body makes `arrayBuffer()` reject, so it is never
+ * cached); anything but a plain 200 passes through untouched and uncached. The copy is a
+ * network-first `shell` entry until the relay confirms its hash (`confirm`): the relay
+ * only broadcasts changes to files it serves, so it must vouch before cache-first use.
  */
 export async function fromNetwork(
-  engine: ModuleRelay, request: Request, url: string, path: string | null, kind: ModuleMeta['kind'],
-  background: Promise<unknown>[],
+  engine: ModuleRelay, request: Request, url: string, path: string | null, background: Promise<unknown>[],
 ): Promise<Response> {
-  const epoch = engine.cache.epoch(path ?? url);
+  const key = path ?? url;
+  const epoch = engine.cache.epoch(key);
   let response: Response;
   try {
     response = await fetch(request);
   } catch (error) {
-    if (kind === 'shell') {
-      const stale = await fromCacheAnyway(engine, url);
-      if (stale) return stale;
-    }
+    const stale = await fromCacheAnyway(engine, url);
+    if (stale) return stale;
     throw error;
   }
   if (response.status !== 200 || response.redirected || response.type !== 'basic') return response;
   const bytes = await response.arrayBuffer();
   const v = {
-    path: path ?? url, hash: await sha256Hex(bytes), bytes, epoch,
+    path: key, hash: await sha256Hex(bytes), bytes, epoch,
     contentType: response.headers.get('content-type') ?? 'text/javascript',
   };
-  background.push(engine.cache.put(url, v, 'network', kind));
+  background.push(
+    engine.cache.put(url, v, 'network', 'shell').then(async (stored) => {
+      if (stored && path !== null) await engine.confirm(url, path, v.hash);
+    }),
+  );
   return moduleResponse(v, 'network');
 }
 

@@ -1,4 +1,4 @@
-import { createStore, delMany, entries, set } from 'idb-keyval';
+import { createStore, entries, promisifyRequest } from 'idb-keyval';
 import type { Hash, ModulePath, ProtocolVersion } from '../protocol/wire.js';
 
 const PROTOCOL_VERSION: ProtocolVersion = 1;
@@ -8,8 +8,10 @@ export const CACHE_PREFIX = 'modrelay-';
 
 /**
  * What IndexedDB holds per cached URL (DevTools → Application → IndexedDB → modrelay).
- * `module` entries are validated against the relay; `shell` entries (the page, files the
- * relay does not serve such as /@modrelay/client.mjs) are network-first, cached for offline.
+ * `module` entries are vouched for by the relay (it sent them, or confirmed their hash) and
+ * are served from cache once validated. `shell` entries are network-first copies kept for
+ * offline use: the page, files the relay does not serve (/@modrelay/client.mjs), and HTTP
+ * copies of modules until the relay confirms their hash (then they become `module`).
  */
 export interface ModuleMeta {
   path: ModulePath;
@@ -57,6 +59,8 @@ export class ModuleCache {
   private epochs = new Map<ModulePath, number>();
   private cache: Promise<Cache> = caches.open(CACHE_NAME);
   private store = createStore('modrelay', 'modules');
+  private metaBatch: [string, ModuleMeta | null][] = [];
+  private metaFlush: Promise<void> | undefined;
   /** Metadata read once per worker start. */
   readonly loaded: Promise<void>;
 
@@ -94,42 +98,73 @@ export class ModuleCache {
   }
 
   /**
-   * Caches verified bytes under `url`. Resolves false (and caches nothing) on a quota error
-   * or when the path was invalidated after the bytes arrived.
+   * Caches verified bytes under `url`: in memory at once (served from there for the rest of
+   * this worker's life), then Cache Storage, then metadata. Resolves true once persisted;
+   * false (nothing persisted) on a quota error or when the path was invalidated meanwhile.
    */
-  async put(url: string, v: Verified, source: ModuleMeta['source'], kind: ModuleMeta['kind']): Promise<boolean> {
-    if (this.epoch(v.path) !== v.epoch) return false;
+  put(url: string, v: Verified, source: ModuleMeta['source'], kind: ModuleMeta['kind']): Promise<boolean> {
+    if (this.epoch(v.path) !== v.epoch) return Promise.resolve(false);
     const meta: ModuleMeta = {
       // This order is what DevTools' IndexedDB preview shows first.
       path: v.path, hash: v.hash, kind, source, size: v.bytes.byteLength, at: Date.now(), contentType: v.contentType,
     };
+    this.meta.set(url, meta);
+    this.bodies.set(url, v.bytes);
+    return this.persist(url, meta, v);
+  }
+
+  private async persist(url: string, meta: ModuleMeta, v: Verified): Promise<boolean> {
     const cache = await this.cache;
     try {
       await cache.put(url, moduleResponse(v, 'cache'));
-      await set(url, meta, this.store);
+      await this.writeMeta(url, meta);
     } catch (error) {
       void cache.delete(url).catch(() => undefined);
       if (!isQuotaError(error)) console.warn('modrelay: caching failed', url, error);
       return false;
     }
-    if (this.epoch(v.path) !== v.epoch) {
-      // Invalidated while writing: undo, the eviction may have run before our writes.
+    if (this.meta.get(url) === meta) return true;
+    // Evicted or replaced while writing: the eviction's deletes may have run before our
+    // writes, so undo them unless a newer entry took the URL.
+    if (!this.meta.has(url)) {
       void cache.delete(url).catch(() => undefined);
-      void delMany([url], this.store).catch(() => undefined);
-      return false;
+      void this.writeMeta(url, null).catch(() => undefined);
     }
-    this.meta.set(url, meta);
-    this.bodies.set(url, v.bytes);
-    return true;
+    return false;
   }
 
-  /** Turns a `module` entry into a network-first `shell` entry (the relay does not serve it). */
-  demote(url: string): void {
+  /**
+   * Metadata writes (null = delete) are queued and applied in order, one IndexedDB
+   * transaction per burst instead of one per module: a cold load of a large graph lands
+   * hundreds at once, and an eviction must never be overtaken by an older write.
+   */
+  private writeMeta(url: string, meta: ModuleMeta | null): Promise<void> {
+    this.metaBatch.push([url, meta]);
+    this.metaFlush ??= new Promise<void>((resolve) => setTimeout(resolve, 0)).then(() => {
+      const batch = this.metaBatch;
+      this.metaBatch = [];
+      this.metaFlush = undefined;
+      return this.store('readwrite', (store) => {
+        for (const [key, value] of batch) {
+          if (value) store.put(value, key);
+          else store.delete(key);
+        }
+        return promisifyRequest(store.transaction);
+      });
+    });
+    return this.metaFlush;
+  }
+
+  /**
+   * Changes an entry's kind: `module` once the relay confirmed its hash, `shell` when the
+   * relay no longer serves it. `hash` guards against an entry replaced meanwhile.
+   */
+  setKind(url: string, hash: Hash, kind: ModuleMeta['kind']): void {
     const meta = this.meta.get(url);
-    if (!meta || meta.kind === 'shell') return;
-    const shell = { ...meta, kind: 'shell' as const };
-    this.meta.set(url, shell);
-    void set(url, shell, this.store).catch(() => undefined);
+    if (!meta || meta.hash !== hash || meta.kind === kind) return;
+    const changed = { ...meta, kind };
+    this.meta.set(url, changed);
+    void this.writeMeta(url, changed).catch(() => undefined); // queued after any eviction's delete
   }
 
   /** Bumps a path's epoch so bytes already on their way for it are not cached. */
@@ -152,13 +187,25 @@ export class ModuleCache {
       this.bodies.delete(url);
     }
     void this.cache.then((cache) => Promise.all(urls.map((url) => cache.delete(url)))).catch(() => undefined);
-    void delMany(urls, this.store).catch(() => undefined);
+    for (const url of urls) void this.writeMeta(url, null).catch(() => undefined);
   }
 
-  /** path → hash of every `module` entry: what one `manifest:check` validates. */
-  manifest(): Record<ModulePath, Hash> {
+  /** path → hash of every `module` entry: what the relay may skip when pushing. */
+  modules(): Record<ModulePath, Hash> {
     const entries: Record<ModulePath, Hash> = {};
     for (const meta of this.meta.values()) if (meta.kind === 'module') entries[meta.path] = meta.hash;
+    return entries;
+  }
+
+  /**
+   * What one `manifest:check` validates: every `module` entry, plus HTTP copies of module
+   * files (`isModule(path)`) that the relay may now confirm.
+   */
+  manifest(isModule: (path: ModulePath) => boolean): Record<ModulePath, Hash> {
+    const entries: Record<ModulePath, Hash> = {};
+    for (const meta of this.meta.values()) {
+      if (meta.kind === 'module' || (meta.source === 'network' && isModule(meta.path))) entries[meta.path] = meta.hash;
+    }
     return entries;
   }
 

@@ -78,6 +78,24 @@ export class ModuleRelay {
     return url === this.urlOf(path) ? this.expected.get(path)?.promise : undefined;
   }
 
+  isModulePath(path: ModulePath): boolean {
+    return this.options.extensions.some((ext) => path.endsWith(ext));
+  }
+
+  /**
+   * Asks the relay to vouch for an HTTP copy (`module:check`): if its hash is current, the
+   * copy becomes a validated `module` entry; otherwise it stays network-first. Only while
+   * validated, so no broadcast about it can have been missed.
+   */
+  async confirm(url: string, path: ModulePath, hash: Hash): Promise<void> {
+    if (!this.validated || !this.isModulePath(path)) return;
+    const link = this.link;
+    const answer = await this.socket.request({ type: 'module:check', path, hash }).catch(() => null);
+    if (answer && 'type' in answer && answer.type === 'module:status' && answer.status === 'current' && link === this.link) {
+      this.cache.setKind(url, hash, 'module');
+    }
+  }
+
   /** True the first time a pushed module is served (it came over the socket for this load). */
   takeUnserved(url: string, path: ModulePath): boolean {
     return url === this.urlOf(path) && this.unserved.delete(path);
@@ -85,7 +103,7 @@ export class ModuleRelay {
 
   /** path → hash of validated cached modules, sent as `have` so pushes skip them. */
   have(): Record<ModulePath, Hash> | undefined {
-    return this.validated ? this.cache.manifest() : undefined;
+    return this.validated ? this.cache.modules() : undefined;
   }
 
   /** False when bytes were invalidated (edited, deleted) after they arrived. */
@@ -108,7 +126,7 @@ export class ModuleRelay {
     const link = ++this.link;
     this.attemptStarted = Date.now();
     this.notify();
-    void validate(this.cache, this.socket).then((ok) => {
+    void validate(this.cache, this.socket, (path) => this.isModulePath(path)).then((ok) => {
       if (link !== this.link || this.socket.state !== 'ready') return;
       this.validated = ok;
       this.notify();

@@ -1,7 +1,7 @@
 import ReconnectingWebSocket from 'partysocket/ws';
 import { decodeModuleFrame } from '../protocol/frame.js';
 import type {
-  Hello, ManifestStatus, ModuleError, ModuleRemoved, ModuleResponse, ModuleUpdated, ProtocolVersion,
+  Hello, ManifestStatus, ModuleError, ModuleRemoved, ModuleResponse, ModuleStatus, ModuleUpdated, ProtocolVersion,
   RelayMessage, SwMessage,
 } from '../protocol/wire.js';
 
@@ -23,7 +23,7 @@ export interface RelaySocketEvents<Frame> {
   removed(message: ModuleRemoved): void;
 }
 
-export type Answer<Frame> = { frame: Frame } | ModuleError | ManifestStatus;
+export type Answer<Frame> = { frame: Frame } | ModuleError | ModuleStatus | ManifestStatus;
 
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 type Outgoing = WithoutId<SwMessage>;
@@ -173,6 +173,7 @@ export class RelaySocket<Frame> {
         this.events.ready(message);
         return;
       case 'module:error':
+      case 'module:status':
       case 'manifest:status':
         this.settle(message.id, message);
         return;
@@ -183,7 +184,6 @@ export class RelaySocket<Frame> {
         this.events.removed(message);
         return;
       case 'module:response': // always binary; a text one is malformed
-      case 'module:status': // we never send module:check
         return;
       default: {
         const unknown: never = message;

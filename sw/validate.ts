@@ -8,9 +8,11 @@ import type { Answer, RelaySocket } from './relay-socket.js';
  * relay's `module:updated` broadcasts were lost, so nothing cached may be served until this
  * resolves true. Resolves false if the relay did not answer (the link dropped).
  */
-export async function validate<F>(cache: ModuleCache, socket: RelaySocket<F>): Promise<boolean> {
+export async function validate<F>(
+  cache: ModuleCache, socket: RelaySocket<F>, isModule: (path: ModulePath) => boolean,
+): Promise<boolean> {
   await cache.loaded;
-  const sent = cache.manifest();
+  const sent = cache.manifest(isModule);
   if (Object.keys(sent).length === 0) return true;
   let answer: Answer<F>;
   try {
@@ -29,16 +31,17 @@ export function reconcile(cache: ModuleCache, sent: Record<ModulePath, Hash>, st
   for (const path of [...Object.keys(status.changed), ...removed]) cache.touch(path);
   const stale: string[] = [];
   for (const [url, meta] of cache.all()) {
-    if (meta.kind !== 'module' || !(meta.path in sent)) continue; // cached after the snapshot: current
+    if (!(meta.path in sent)) continue; // cached after the snapshot: current
     if (removed.has(meta.path)) {
-      // Fetched over HTTP but unknown to the relay (e.g. /@modrelay/client.mjs): keep it as a
-      // network-first copy for offline use. A relay copy of a deleted file goes.
-      if (meta.source === 'network') cache.demote(url);
+      // Not (or no longer) served by the relay, e.g. /@modrelay/client.mjs: an HTTP copy
+      // stays as a network-first copy for offline use; a relay copy of a deleted file goes.
+      if (meta.source === 'network') cache.setKind(url, meta.hash, 'shell');
       else stale.push(url);
       continue;
     }
     const current = status.changed[meta.path] ?? sent[meta.path];
     if (meta.hash !== current) stale.push(url);
+    else if (meta.kind === 'shell') cache.setKind(url, meta.hash, 'module'); // the relay vouches for this HTTP copy
   }
   cache.evict(stale);
 }

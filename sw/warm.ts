@@ -26,7 +26,7 @@ export async function warm(engine: ModuleRelay, urls: string[]): Promise<void> {
     const route = routeOf(request, scope, extensions, self.location.href);
     if (route === 'module') {
       const background: Promise<unknown>[] = [];
-      jobs.push(fromNetwork(engine, request, url, relayPath(url), 'module', background).then(() => Promise.all(background)));
+      jobs.push(fromNetwork(engine, request, url, relayPath(url), background).then(() => Promise.all(background)));
     } else if (pages.has(url) && url.startsWith(scope)) {
       jobs.push(fetch(request).then((response) => response.status === 200 && keep(engine, url, response)));
     }

@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { browserHarness } from '../support/harness.js';
 import { appResult } from '../support/page-log.js';
+import { waitCached } from '../support/wait.js';
 
 /**
  * The module graph behaves exactly as over HTTP while every module is answered by the
@@ -78,6 +79,9 @@ describe('conformance', () => {
       });
     }
 
+    // The boot script was loaded before the worker existed; the client's `warm` message has
+    // it cached, and the relay confirmed its hash.
+    await waitCached(page, ['/boot.mjs'], { kind: 'module' });
     log.reset();
     await page.reload();
     expect(await appResult(page)).toEqual(expected);
@@ -87,7 +91,6 @@ describe('conformance', () => {
         path, fromSW: true, source: 'cache',
       });
     }
-    // The boot script, loaded before the worker existed, was warmed into the cache too.
     expect(second.get('/boot.mjs')).toMatchObject({ fromSW: true, source: 'cache' });
   });
 });

@@ -2,28 +2,36 @@ import type { Page } from 'playwright-core';
 
 /**
  * Waits until the worker has cached `paths` (Cache Storage entry + IndexedDB metadata), as
- * the page sees it. Bounded: throws after `timeout`.
+ * the page sees it; with `kind`, until their metadata has that kind ('module': vouched for
+ * by the relay). Bounded: throws after `timeout`.
  */
-export async function waitCached(page: Page, paths: string[], timeout = 10_000): Promise<void> {
-  await page.waitForFunction(async (wanted) => {
+export async function waitCached(page: Page, paths: string[], options: { kind?: 'module' | 'shell'; timeout?: number } = {}): Promise<void> {
+  await page.waitForFunction(async ({ wanted, kind }) => {
     const cache = await caches.open('modrelay-v1');
-    const metadata = await new Promise<Set<string>>((resolve) => {
+    const metadata = await new Promise<Map<string, { kind: string }>>((resolve) => {
+      const found = new Map<string, { kind: string }>();
       const open = indexedDB.open('modrelay');
       open.onsuccess = () => {
         const db = open.result;
-        if (!db.objectStoreNames.contains('modules')) return resolve(new Set());
-        const keys = db.transaction('modules').objectStore('modules').getAllKeys();
-        keys.onsuccess = () => { resolve(new Set(keys.result as string[])); db.close(); };
-        keys.onerror = () => resolve(new Set());
+        if (!db.objectStoreNames.contains('modules')) return resolve(found);
+        const cursor = db.transaction('modules').objectStore('modules').openCursor();
+        cursor.onsuccess = () => {
+          const at = cursor.result;
+          if (!at) { db.close(); return resolve(found); }
+          found.set(at.key as string, at.value as { kind: string });
+          at.continue();
+        };
+        cursor.onerror = () => resolve(found);
       };
-      open.onerror = () => resolve(new Set());
+      open.onerror = () => resolve(found);
     });
     for (const path of wanted) {
       const url = new URL(path, location.origin).href;
-      if (!metadata.has(url) || !(await cache.match(url))) return false;
+      const meta = metadata.get(url);
+      if (!meta || (kind && meta.kind !== kind) || !(await cache.match(url))) return false;
     }
     return true;
-  }, paths, { timeout, polling: 100 });
+  }, { wanted: paths, kind: options.kind }, { timeout: options.timeout ?? 10_000, polling: 100 });
 }
 
 /** Waits until the page heard `modrelay:update` for every path in `paths`. */
