@@ -79,7 +79,9 @@ export async function startSiteServer(root: string, relayUrl: string | (() => st
     } else if (path === '/@modrelay/client.mjs') {
       res.writeHead(200, { 'content-type': 'text/javascript', 'cache-control': 'no-cache' }).end(client.replaceAll('__MODRELAY_RELAY_URL__', relayOf()));
     } else {
-      statics(req, res, () => res.writeHead(404).end('not found'));
+      statics(req, res, () => {
+        res.writeHead(404).end('not found');
+      });
     }
   });
   server.on('connection', (s) => {
