@@ -3,13 +3,13 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 
 /**
- * The built browser files `serve` hands out: dist/sw.js and dist/client.mjs.
+ * The built browser files `serve` hands out: dist/sw.js, dist/client.mjs and their source maps.
  *
  * This module runs compiled (dist/server/assets.js → ../sw.js) and, under vitest, from source
  * (server/assets.ts → ../dist/sw.js); both places are tried. Files are read per request so a
  * rebuild is picked up without a restart.
  */
-export type AssetName = 'sw.js' | 'client.mjs';
+export type AssetName = 'sw.js' | 'client.mjs' | 'sw.js.map' | 'client.mjs.map';
 
 export function assetFile(name: AssetName): string | null {
   for (const relative of [`../${name}`, `../dist/${name}`]) {

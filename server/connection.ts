@@ -8,6 +8,7 @@ import type {
 import { importClosure } from './graph.js';
 import { CONTENT_TYPE, type Module, type ModuleStore } from './module-store.js';
 import { parseFrame } from './frames.js';
+import { LIMITS } from './options.js';
 
 /** Paths checked at once while answering a manifest. */
 const MANIFEST_CONCURRENCY = 64;
@@ -38,7 +39,8 @@ export function serveConnection(socket: WebSocket, context: ConnectionContext): 
   const sendError = (code: ErrorCode, message: string, id?: number, path?: string): Promise<void> => {
     const error: ModuleError = { type: 'module:error', code, message: message || ERROR_MESSAGES[code] };
     if (id !== undefined) error.id = id;
-    if (path !== undefined) error.path = path;
+    // An over-long path is not echoed: the id identifies the request.
+    if (path !== undefined && path.length <= LIMITS.maxPathLength) error.path = path;
     return send(error);
   };
 

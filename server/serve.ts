@@ -51,13 +51,21 @@ export async function serve(options: ServeOptions): Promise<Server> {
       return plain(response, 403, 'Forbidden: unexpected Host header.\n');
     }
     const pathname = (request.url ?? '/').split('?')[0];
-    if (pathname === '/sw.js') return sendAsset(request, response, 'sw.js', (bytes) => bytes);
-    if (pathname === '/@modrelay/client.mjs') {
-      return sendAsset(request, response, 'client.mjs', (bytes) =>
-        Buffer.from(bytes.toString('utf8').replaceAll(RELAY_URL_PLACEHOLDER, relayUrl)),
-      );
+    switch (pathname) {
+      case '/sw.js':
+        return sendAsset(request, response, 'sw.js', JS, (bytes) => bytes);
+      case '/@modrelay/client.mjs':
+        return sendAsset(request, response, 'client.mjs', JS, (bytes) =>
+          Buffer.from(bytes.toString('utf8').replaceAll(RELAY_URL_PLACEHOLDER, relayUrl)),
+        );
+      // The bundles end with sourceMappingURL comments; DevTools asks for these.
+      case '/sw.js.map':
+        return sendAsset(request, response, 'sw.js.map', JSON_TYPE, (bytes) => bytes);
+      case '/@modrelay/client.mjs.map':
+        return sendAsset(request, response, 'client.mjs.map', JSON_TYPE, (bytes) => bytes);
+      default:
+        return files(request, response);
     }
-    return files(request, response);
   };
 
   await listen(http, resolved.port, resolved.host);
@@ -86,18 +94,22 @@ export async function serve(options: ServeOptions): Promise<Server> {
   };
 }
 
+const JS = 'text/javascript; charset=utf-8';
+const JSON_TYPE = 'application/json; charset=utf-8';
+
 /** Serves a built file with a content hash ETag and `no-cache`, so a rebuild is seen on the next load. */
 async function sendAsset(
   request: IncomingMessage,
   response: ServerResponse,
   name: AssetName,
+  contentType: string,
   transform: (bytes: Buffer) => Buffer,
 ): Promise<void> {
   const raw = await readAsset(name);
-  if (raw === null) return plain(response, 500, `modrelay: /${name === 'sw.js' ? 'sw.js' : '@modrelay/client.mjs'}: ${MISSING_BUILD}\n`);
+  if (raw === null) return plain(response, 500, `modrelay: cannot serve ${name}: ${MISSING_BUILD}\n`);
   const body = transform(raw);
   const etag = `"${createHash('sha256').update(body).digest('hex')}"`;
-  const headers = { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache', etag };
+  const headers = { 'content-type': contentType, 'cache-control': 'no-cache', etag };
   if (request.headers['if-none-match'] === etag) {
     response.writeHead(304, headers);
     return void response.end();

@@ -11,16 +11,20 @@ import { checkUrlPath, confine } from './paths.js';
  * gives `Cache-Control: no-cache` with a weak ETag of size and mtime: every load revalidates.
  */
 export function staticHandler(realRoot: string): (request: IncomingMessage, response: ServerResponse) => Promise<void> {
-  const files = sirv(realRoot, { dev: true, etag: true, dotfiles: false, extensions: [] });
+  const sirvHandler = sirv(realRoot, { dev: true, etag: true, dotfiles: false, extensions: [] });
   return async (request, response) => {
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       return plain(response, 405, 'Only GET and HEAD are served.\n', { allow: 'GET, HEAD' });
     }
-    const url = new URL(request.url ?? '/', 'http://modrelay.invalid');
+    // The raw request target, not `new URL(...)`: that would read "//x/y" as host "x" and
+    // silently normalize "..", where the rules should refuse them.
+    const target = request.url ?? '/';
+    const queryAt = target.search(/[?#]/);
+    const rawPath = queryAt === -1 ? target : target.slice(0, queryAt);
     let path: string;
     try {
       // Decode exactly once; a "%" left after that is double encoding, which checkUrlPath refuses.
-      path = decodeURIComponent(url.pathname);
+      path = decodeURIComponent(rawPath);
     } catch {
       return plain(response, 400, 'Malformed percent-encoding in the URL.\n');
     }
@@ -34,21 +38,21 @@ export function staticHandler(realRoot: string): (request: IncomingMessage, resp
     if (!confined.ok) {
       return plain(response, confined.code === 'not-found' ? 404 : 403, `${confined.code}: ${confined.message}.\n`);
     }
-    let target = confined.real;
+    let file = confined.real;
     let served = segments;
     try {
-      let stats = await stat(target);
+      let stats = await stat(file);
       if (stats.isDirectory()) {
         if (!isFolderUrl) {
           // Relative URLs in the index resolve against the folder only with the trailing slash.
-          response.writeHead(301, { location: `${url.pathname}/${url.search}` });
+          response.writeHead(301, { location: `${rawPath}/${queryAt === -1 ? '' : target.slice(queryAt)}` });
           return void response.end();
         }
         const index = await confine(realRoot, [...segments, 'index.html']);
         if (!index.ok) return plain(response, index.code === 'not-found' ? 404 : 403, `${index.code}: ${index.message}.\n`);
-        target = index.real;
+        file = index.real;
         served = [...segments, 'index.html'];
-        stats = await stat(target);
+        stats = await stat(file);
       }
       // FIFOs and devices would hang or stream forever.
       if (!stats.isFile()) return plain(response, 403, 'Forbidden: not a regular file.\n');
@@ -57,7 +61,7 @@ export function staticHandler(realRoot: string): (request: IncomingMessage, resp
     }
     // sirv gets the vetted, re-encoded path; it decodes it once itself.
     request.url = `/${served.map(encodeURIComponent).join('/')}`;
-    files(request, response, () => plain(response, 404, 'Not found.\n'));
+    sirvHandler(request, response, () => plain(response, 404, 'Not found.\n'));
   };
 }
 

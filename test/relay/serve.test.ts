@@ -80,7 +80,12 @@ describe('serve: static files', () => {
     ['/.git/config', 403],
     ['/%2eenv', 403],
     ['/lib/../.env', 403],
-    ['/%2e%2e/%2e%2e/etc/passwd', 404],
+    ['/%2e%2e/%2e%2e/etc/passwd', 403],
+    ['/lib/../app.mjs', 403],
+    ['//.env', 403],
+    ['//evil.example/', 403],
+    ['/%2F%2Fevil.example', 403],
+    ['http://127.0.0.1/.env', 403],
     ['/lib/%2e%2e/.env', 403],
     ['/%252e%252e/etc/passwd', 403],
     ['/lib%5c..%5c.env', 403],
@@ -119,6 +124,15 @@ describe('serve: built assets', () => {
     expect(built).toContain('__MODRELAY_RELAY_URL__');
     expect(response.body).not.toContain('__MODRELAY_RELAY_URL__');
     expect(response.body).toBe(built.replaceAll('__MODRELAY_RELAY_URL__', server.relay.url));
+  });
+});
+
+describe('serve: source maps of the built assets', () => {
+  it.each([['/sw.js.map', 'sw.js.map'], ['/@modrelay/client.mjs.map', 'client.mjs.map']])('serves %s from dist', async (path, file) => {
+    const response = await get(path);
+    expect(response.status).toBe(200);
+    expect(response.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(response.body).toBe(await readFile(new URL(`../../dist/${file}`, import.meta.url), 'utf8'));
   });
 });
 
