@@ -1,0 +1,92 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'vite';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { browserHarness } from '../support/harness.js';
+import { appResult } from '../support/page-log.js';
+import { waitCached, waitUpdates } from '../support/wait.js';
+
+/**
+ * An app that already has its own service worker mounts modrelay as a Workbox strategy.
+ * workbox-routing is not a dependency here, so the app worker calls `strategy.handle()`
+ * itself — exactly what a Workbox `Route` does for `registerRoute(match, strategy)`.
+ */
+const STRATEGY = fileURLToPath(new URL('../../sw/strategy.ts', import.meta.url));
+
+const APP_WORKER = `
+import { ModuleRelayStrategy, moduleRelayMatch } from ${JSON.stringify(STRATEGY)};
+const relayUrl = new URL(self.location.href).searchParams.get('relay');
+const modules = new ModuleRelayStrategy({ relayUrl });
+const isModule = moduleRelayMatch();
+self.addEventListener('install', () => self.skipWaiting());
+self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
+self.addEventListener('fetch', (event) => {
+  const url = new URL(event.request.url);
+  // The app's own route: something only this worker can answer.
+  if (url.pathname === '/from-app-worker.txt') return event.respondWith(new Response('app worker'));
+  if (isModule({ request: event.request })) event.respondWith(modules.handle(event));
+});
+`;
+
+const FILES = {
+  'boot.mjs': `const { registerModuleRelay } = await import('/@modrelay/client.mjs');
+const relay = await registerModuleRelay({ swUrl: '/app-sw.js', heartbeatMs: 0 });
+window.__modrelay = { status: relay.status, updates: [] };
+relay.onUpdate((update) => window.__modrelay.updates.push(update));
+await import('./app.mjs');
+`,
+  'app.mjs': `import { value } from './lib/value.mjs';
+const own = await (await fetch('/from-app-worker.txt')).text();
+window.__result = { value, own };
+`,
+  'lib/value.mjs': `export const value = 'v1';\n`,
+};
+
+const h = browserHarness();
+beforeAll(() => h.launch());
+afterAll(() => h.shutdown());
+afterEach(() => h.close());
+
+async function buildAppWorker(outDir: string): Promise<void> {
+  const src = await mkdtemp(join(tmpdir(), 'modrelay-appsw-'));
+  try {
+    await writeFile(join(src, 'app-sw.js'), APP_WORKER);
+    await build({
+      configFile: false, logLevel: 'silent',
+      define: { 'process.env.NODE_ENV': JSON.stringify('production') },
+      build: {
+        outDir, emptyOutDir: false, minify: false,
+        lib: { entry: join(src, 'app-sw.js'), formats: ['iife'], name: 'appSw', fileName: () => 'app-sw.js' },
+      },
+    });
+  } finally {
+    await rm(src, { recursive: true, force: true });
+  }
+}
+
+describe('inside an existing service worker (Workbox strategy)', () => {
+  test('modules are answered by ModuleRelayStrategy next to the app\'s own routes', async () => {
+    const site = await h.site(FILES);
+    await buildAppWorker(site.root);
+    const server = await h.serve(site.root);
+    const { page, log } = await h.page();
+
+    await page.goto(server.url);
+    expect(await appResult(page)).toEqual({ value: 'v1', own: 'app worker' });
+    let served = await log.byPath();
+    expect(served.get('/lib/value.mjs')).toMatchObject({ fromSW: true, source: 'relay' });
+    await waitCached(page, ['/app.mjs', '/lib/value.mjs']);
+
+    await site.write('lib/value.mjs', `export const value = 'v2';\n`);
+    // The strategy forwards the relay's update to the page like our own sw.js does.
+    await waitUpdates(page, ['/lib/value.mjs']);
+    log.reset();
+    await page.reload();
+    expect(await appResult(page)).toEqual({ value: 'v2', own: 'app worker' });
+    served = await log.byPath();
+    expect(served.get('/app.mjs')).toMatchObject({ fromSW: true, source: 'cache' });
+    expect(served.get('/lib/value.mjs')).toMatchObject({ fromSW: true, source: 'relay' });
+  });
+});
