@@ -26,6 +26,8 @@ export interface ModuleRelayClientOptions {
   timeout?: number;
   /** Milliseconds a module fetch may wait for the relay before using HTTP. Default: the worker's (500). */
   budget?: number;
+  /** Module file extensions the worker answers, with the dot. Default: the worker's (.mjs, .js). */
+  extensions?: string[];
   /** Reload the page when a module changes. Default false. */
   reloadOnUpdate?: boolean;
   /** Heartbeat interval while the page is visible, in ms; 0 turns it off. Default 20000. */
@@ -85,6 +87,7 @@ export async function registerModuleRelay(options: ModuleRelayClientOptions = {}
 
   const query = new URLSearchParams({ relay: o.relayUrl ?? defaultRelayUrl() });
   if (o.budget !== undefined) query.set('budget', String(o.budget));
+  if (o.extensions) query.set('ext', o.extensions.join(','));
   const scriptUrl = `${o.swUrl}?${query}`;
 
   let timer: ReturnType<typeof setTimeout> | undefined;
