@@ -27,6 +27,13 @@ export interface ConnectionContext {
  */
 export function serveConnection(socket: WebSocket, context: ConnectionContext): void {
   let inFlight = 0;
+  /**
+   * path → hash of every module frame sent on this socket. A push never repeats one: a page
+   * load asks for many modules with `deps: true` before the first push has landed, and their
+   * closures overlap almost entirely. An explicit request is always answered, so a receiver
+   * that dropped a pushed module just asks for it.
+   */
+  const sent = new Map<ModulePath, string>();
 
   const send = (message: RelayMessage | Uint8Array): Promise<void> =>
     new Promise((resolve) => {
@@ -60,6 +67,7 @@ export function serveConnection(socket: WebSocket, context: ConnectionContext): 
   };
 
   const moduleFrame = (module: Module, extra: Partial<ModuleResponse>): Uint8Array => {
+    sent.set(module.path, module.hash);
     const header: ModuleResponse = {
       type: 'module:response',
       ...extra,
@@ -79,7 +87,9 @@ export function serveConnection(socket: WebSocket, context: ConnectionContext): 
     }
     const have = request.have ?? {};
     const closure = await importClosure(context.store, outcome.module);
-    const pushed = closure.filter((module) => !(Object.hasOwn(have, module.path) && have[module.path] === module.hash));
+    const pushed = closure.filter(
+      (module) => sent.get(module.path) !== module.hash && !(Object.hasOwn(have, module.path) && have[module.path] === module.hash),
+    );
     const sends = [send(moduleFrame(outcome.module, { id: request.id, push: pushed.map((module) => module.path) }))];
     for (const module of pushed) sends.push(send(moduleFrame(module, {})));
     await Promise.all(sends);

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createRelay, type Relay } from '../../server/index.js';
 import { asModule, removeRoot, sha256, tempRoot, TestClient, type Received } from './helpers.js';
@@ -125,6 +125,35 @@ describe('module:request with deps', () => {
     expect(main.body.toString()).toBe(FILES['broken.mjs']);
     expect(main.header.push).toEqual([]);
     await expectNothingMore();
+  });
+
+  it('never pushes a module twice on one connection, but pushes it again once it changed', async () => {
+    await requestWithDeps('/app.mjs');
+    // Its closure (/lib/b.mjs, /shared/c.mjs) went out with /app.mjs's burst.
+    const again = await requestWithDeps('/lib/a.mjs');
+    expect(again.main.body.toString()).toBe(FILES['lib/a.mjs']);
+    expect(again.main.header.push).toEqual([]);
+    await writeFile(join(root, 'lib', 'b.mjs'), `${FILES['lib/b.mjs']}// edited\n`);
+    const afterEdit = await requestWithDeps('/lib/a.mjs');
+    expect(afterEdit.main.header.push).toEqual(['/lib/b.mjs']);
+    expect(afterEdit.pushed[0]?.body.toString()).toBe(`${FILES['lib/b.mjs']}// edited\n`);
+    await expectNothingMore();
+  });
+
+  it('counts an explicitly requested module as sent', async () => {
+    asModule(await client.request('/lib/b.mjs'));
+    const { main } = await requestWithDeps('/lib/a.mjs');
+    expect(main.header.push).toEqual(['/shared/c.mjs']);
+    await expectNothingMore();
+  });
+
+  it('pushes again on a new connection', async () => {
+    await requestWithDeps('/app.mjs');
+    client.close();
+    client = await TestClient.open(relay.url);
+    await client.hello();
+    const { main } = await requestWithDeps('/app.mjs');
+    expect(main.header.push).toEqual(CLOSURE);
   });
 
   it('without deps sends only the module and no push list', async () => {
