@@ -45,9 +45,9 @@ async function answer(engine: ModuleRelay, request: Request, background: Promise
 
   if (path === null || engine.shellUrls.has(url)) return fromNetwork(engine, request, url, null, background);
 
-  if (known && (await engine.waitValidated(deadline)) && cache.get(url)?.kind === 'module') {
+  if (known && (engine.validated || (await engine.waitValidated(deadline))) && cache.get(url)?.kind === 'module') {
     // (Validation may have evicted it, or found the relay does not vouch for it.)
-    const hit = await cache.read(url);
+    const hit = cache.peek(url) ?? (await cache.read(url));
     if (hit) return moduleResponse({ ...hit.meta, bytes: hit.bytes }, engine.takeUnserved(url, path) ? 'relay' : 'cache');
   }
 

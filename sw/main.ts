@@ -23,7 +23,7 @@ self.addEventListener('activate', (event) => event.waitUntil(deleteOldCaches()))
 
 self.addEventListener('fetch', (event) => {
   const { scope, extensions } = engine.options;
-  const route = routeOf(event.request, scope, extensions, self.location.href);
+  const route = routeOf(event.request, scope, extensions, self.location.pathname);
   if (!route) return;
   const { response, done } = route === 'navigate' ? fetchPage(engine, event.request) : fetchModule(engine, event.request);
   event.respondWith(response);

@@ -79,6 +79,13 @@ export class ModuleCache {
     return this.epochs.get(path) ?? 0;
   }
 
+  /** A cached body already in memory (the warm path: no promise, no Cache Storage). */
+  peek(url: string): { meta: ModuleMeta; bytes: ArrayBuffer } | undefined {
+    const meta = this.meta.get(url);
+    const bytes = meta && this.bodies.get(url);
+    return bytes && { meta: meta!, bytes };
+  }
+
   /** Reads a cached body: memory first, then Cache Storage (kept in memory afterwards). */
   async read(url: string): Promise<{ meta: ModuleMeta; bytes: ArrayBuffer } | undefined> {
     const meta = this.meta.get(url);

@@ -1,12 +1,13 @@
 /** What the engine does with a request: answer a module, a page, or leave it alone. */
 export type Route = 'module' | 'navigate' | null;
 
-export function routeOf(request: Request, scope: string, extensions: readonly string[], ownScript: string): Route {
+/** `ownPath` is the pathname of the worker's own script: never answered (nor cached) by itself. */
+export function routeOf(request: Request, scope: string, extensions: readonly string[], ownPath: string): Route {
   if (request.method !== 'GET' || !request.url.startsWith(scope)) return null;
-  const url = new URL(request.url);
-  if (url.pathname === new URL(ownScript).pathname) return null; // never answer sw.js itself
+  const { pathname } = new URL(request.url);
+  if (pathname === ownPath) return null;
   if (request.mode === 'navigate') return 'navigate';
-  return extensions.some((ext) => url.pathname.endsWith(ext)) ? 'module' : null;
+  return extensions.some((ext) => pathname.endsWith(ext)) ? 'module' : null;
 }
 
 /** The cache key of a request: its URL without the fragment (the query is kept). */

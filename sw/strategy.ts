@@ -37,5 +37,5 @@ export class ModuleRelayStrategy extends Strategy {
 export function moduleRelayMatch(options: Pick<ModuleRelayOptions, 'extensions' | 'scope'> = {}) {
   const extensions = options.extensions ?? ['.mjs', '.js'];
   return ({ request }: { request: Request }): boolean =>
-    routeOf(request, options.scope ?? self.registration.scope, extensions, self.location.href) === 'module';
+    routeOf(request, options.scope ?? self.registration.scope, extensions, self.location.pathname) === 'module';
 }

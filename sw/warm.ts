@@ -23,7 +23,7 @@ export async function warm(engine: ModuleRelay, urls: string[]): Promise<void> {
     const url = cacheKey(raw);
     if (engine.cache.get(url)) continue;
     const request = new Request(url, { credentials: 'same-origin' });
-    const route = routeOf(request, scope, extensions, self.location.href);
+    const route = routeOf(request, scope, extensions, self.location.pathname);
     if (route === 'module') {
       const background: Promise<unknown>[] = [];
       jobs.push(fromNetwork(engine, request, url, relayPath(url), background).then(() => Promise.all(background)));
