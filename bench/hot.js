@@ -6,7 +6,7 @@
  * two processes' clocks are the same system clock.
  */
 import { readFile, writeFile } from 'node:fs/promises';
-import { measureLoad } from './page-load.js';
+import { POLL_MS, measureLoad } from './page-load.js';
 import { percentile } from './stats.js';
 
 const UPDATE_TIMEOUT_MS = 5000;
@@ -63,12 +63,12 @@ export async function measureHot(browser, targets, { edits, gapMs, timeoutMs }) 
             ({ before, match }) => /** @type {any[]} */ (/** @type {any} */ (window).__updates)
               .slice(before).find((u) => String(u.url).endsWith(match)),
             { before, match: target.match },
-            { timeout: UPDATE_TIMEOUT_MS },
+            { timeout: UPDATE_TIMEOUT_MS, polling: POLL_MS },
           );
           const update = /** @type {{ url: string, at: number }} */ (await handle.jsonValue());
           if (update.url === 'full-reload') {
             result.errors.push('full reload instead of an update');
-            await page.waitForFunction(() => /** @type {any} */ (window).__bench, undefined, { timeout: timeoutMs });
+            await page.waitForFunction(() => /** @type {any} */ (window).__bench, undefined, { timeout: timeoutMs, polling: POLL_MS });
           } else {
             result.samples.push(update.at - written);
           }

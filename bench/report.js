@@ -87,6 +87,9 @@ export function renderMarkdown(results) {
     '',
     `\`${results.command}\` · ${results.date.slice(0, 16).replace('T', ' ')} UTC · commit ${show(results.commit)}`,
     `${mc.cpu} ×${mc.cores}, ${mc.memoryGB} GB · Node ${mc.node} · Chromium ${mc.chromium} · Vite ${mc.vite} · ${mc.caddy ? `Caddy ${String(mc.caddy).split(' ')[0]}` : 'no Caddy'} · load average ${show(mc.loadAverageAtStart?.[0])} → ${show(mc.loadAverageAtEnd?.[0])}`,
+    ...(Math.max(mc.loadAverageAtStart?.[0] ?? 0, mc.loadAverageAtEnd?.[0] ?? 0) > mc.cores
+      ? ['', `⚠ The machine was busy (load average above its ${mc.cores} cores): other processes shared the CPU, so the figures are noisy. Compare ratios within this run only.`]
+      : []),
     '',
     `Page loads: median of ${results.runs} runs, modes interleaved; \`import()\` of the graph entry → resolved, in ms (min–max).`,
     '"to server" = module requests that reached the HTTP server (HTTP and Vite modes); "sources" = where the browser got the modules (modrelay\'s `x-modrelay-source`).',

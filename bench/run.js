@@ -24,7 +24,7 @@ import { startServerHost } from './hosts.js';
 import { measureHot } from './hot.js';
 import { runLoad } from './load.js';
 import { MODES } from './modes.js';
-import { measureLoad, watchSources } from './page-load.js';
+import { POLL_MS, measureLoad, watchSources } from './page-load.js';
 import { renderMarkdown, summarize } from './report.js';
 import { createSite } from './site.js';
 import { renderChart } from './svg.js';
@@ -45,7 +45,7 @@ const LOAD_LEVELS = quick ? [20, 50] : [50, 200];
 const TIMEOUT_MS = quick ? 20_000 : 60_000;
 const UPDATE_WAIT_MS = 5000;
 /** Reloads after the first load of a warm mode, before its samples (see below). */
-const WARMUP_RELOADS = 2;
+const WARMUP_RELOADS = quick ? 1 : 2;
 // A quick run measures three only, so it stays under two minutes on two cores.
 const graphNames = args.graphs ? String(args.graphs).split(',') : quick ? ['three'] : GRAPHS.map((g) => g.name);
 const graphs = GRAPHS.filter((g) => graphNames.includes(g.name));
@@ -213,7 +213,7 @@ try {
           await inst.page.waitForFunction(
             (/** @type {{ since: number, leaf: string }} */ { since, leaf }) => /** @type {any} */ (window).__updates.some((/** @type {any} */ u) => u.at >= since && String(u.url).endsWith(leaf)),
             { since, leaf: inst.leafPath },
-            { timeout: UPDATE_WAIT_MS },
+            { timeout: UPDATE_WAIT_MS, polling: POLL_MS },
           );
           extra.updateSeen = true;
         } catch {
