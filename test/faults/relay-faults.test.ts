@@ -16,7 +16,7 @@ const TIMES = size(1, 3);
 /** Module requests seen before the fault is injected: well inside a ~390-module cold load. */
 const AFTER_REQUESTS = 60;
 /** Where the relay dies, in module requests: early (its push burst still on the wire) to late. */
-const KILL_AFTER = size([5], [5, 60, 200]);
+const KILL_AFTER = size([5], [1, 5, 60, 200]);
 
 describe('relay and Service Worker faults during a three.js load (browser)', () => {
   let site: TempSite;

@@ -9,6 +9,7 @@ import { createRelay, type Relay } from '../../server/index.js';
 import { launchChromium } from '../support/chromium.js';
 import { record, size } from './record.js';
 import { startSiteServer, type SiteServer } from './site.js';
+import { UpdateLog } from './update-log.js';
 
 /**
  * Issue 5, part 5: two tabs share one Service Worker and both hear every change; a page on
@@ -94,6 +95,9 @@ describe('several tabs and origins (browser)', () => {
         await tab.waitForFunction(() => (window as { __ready?: unknown }).__ready, undefined, { timeout: 30_000 });
       }
       const ready = await Promise.all(tabs.map((t) => t.evaluate(() => (window as { __ready?: { controlled: boolean } }).__ready)));
+      // A plain subscriber on the relay tells a watcher miss from a SW/page miss.
+      const relayLog = await UpdateLog.open(relay.url);
+      const relayHashes = new Set<string>();
       const missing: string[] = [];
       for (let i = 1; i <= EDITS; i++) {
         const body = `export const value = ${i};\n`;
@@ -109,7 +113,11 @@ describe('several tabs and origins (browser)', () => {
             .then(() => true, () => false);
           if (!got) missing.push(`tab ${n + 1} missed edit ${i}`);
         }
+        const word = relayLog.last.get('/app/a.mjs');
+        if (word && word !== 'removed' && word.hash === hash) relayHashes.add(hash);
+        else missing.push(`edit ${i}: the relay itself never broadcast its hash (last word ${JSON.stringify(word)})`);
       }
+      relayLog.close();
       // After the edits, a reload in either tab runs the last version.
       await tabs[1]!.reload();
       const value = await tabs[1]!
@@ -120,7 +128,7 @@ describe('several tabs and origins (browser)', () => {
         area: 'tabs and origins',
         tried: `two tabs of one origin, ${EDITS} edits of a module on disk`,
         times: EDITS * 2,
-        happened: `${controllers}/2 tabs controlled by the SW; ${EDITS * 2 - missing.length}/${EDITS * 2} modrelay:update events with the new hash; reload ran value ${value} (want ${EDITS})`,
+        happened: `${controllers}/2 tabs controlled by the SW; ${EDITS * 2 - missing.filter((m) => m.startsWith('tab')).length}/${EDITS * 2} modrelay:update events with the new hash; relay broadcast ${relayHashes.size}/${EDITS} new hashes; reload ran value ${value} (want ${EDITS})`,
         pass: missing.length === 0 && controllers === 2 && value === EDITS,
       });
       expect(controllers).toBe(2);
