@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createRelay, type Relay } from '../../server/index.js';
-import { asModule, removeRoot, sha256, tempRoot, TestClient, type Received } from './helpers.js';
+import { asModule, removeRoot, sha256, tempRoot, TestClient, writeFiles, type Received } from './helpers.js';
 
 /**
  * app.mjs → ./lib/a.mjs → ./b.mjs → /shared/c.mjs (root-absolute) → ../lib/a.mjs (a cycle)
@@ -154,6 +154,21 @@ describe('module:request with deps', () => {
     await client.hello();
     const { main } = await requestWithDeps('/app.mjs');
     expect(main.header.push).toEqual(CLOSURE);
+  });
+
+  it('caps a pushed closure at 5,000 modules', async () => {
+    const files: Record<string, string> = {};
+    const imports: string[] = [];
+    for (let i = 0; i < 5_050; i++) {
+      files[`many/m${i}.mjs`] = `export const m${i} = ${i};\n`;
+      imports.push(`import './many/m${i}.mjs';`);
+    }
+    files['fan.mjs'] = imports.join('\n');
+    await writeFiles(root, files);
+    const { main, pushed } = await requestWithDeps('/fan.mjs');
+    expect(main.header.push).toHaveLength(5_000);
+    expect(pushed).toHaveLength(5_000);
+    await expectNothingMore();
   });
 
   it('without deps sends only the module and no push list', async () => {
