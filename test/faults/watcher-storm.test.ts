@@ -138,6 +138,26 @@ describe('watcher storms (real relay, real files)', () => {
     expect(sameContent).toBe(0);
   }, 120_000);
 
+  it('a second save 30 ms after the first (an editor autosave, a formatter on save) is announced', async () => {
+    const targets = files.filter((f) => f.startsWith('/src/d7/'));
+    for (const [i, f] of targets.entries()) {
+      await writeFile(join(root, f), `export const first = ${i};\n`);
+      await sleep(30);
+      await writeFile(join(root, f), `export const second = ${i};\n`);
+      await sleep(200);
+    }
+    await log.quiet();
+    const bad = await mismatches(root, log, targets);
+    record({
+      area: 'watcher storm',
+      tried: `${targets.length} files saved twice, 30 ms apart (one file at a time)`,
+      times: targets.length,
+      happened: `${targets.length - bad.length}/${targets.length} second saves announced with their hash${bad.length ? ` (e.g. ${bad[0]})` : ''}`,
+      pass: bad.length === 0,
+    });
+    expect(bad).toEqual([]);
+  }, 60_000);
+
   it('a directory renamed: old paths removed, new paths announced with their hashes', async () => {
     const moved = files.filter((f) => f.startsWith('/src/d3/'));
     await rename(join(root, 'src/d3'), join(root, 'src/d3-renamed'));
