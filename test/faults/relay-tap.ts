@@ -16,6 +16,8 @@ export interface TapStats {
   bodies: Map<string, number>;
   /** Control messages by type, both directions. */
   types: Map<string, number>;
+  /** `module:request`s for a path an earlier answer on the same socket had listed in `push`. */
+  requestsForPushed: number;
   connections: number;
 }
 
@@ -31,7 +33,7 @@ export interface RelayTap {
 }
 
 function emptyStats(): TapStats {
-  return { requests: new Map(), bodies: new Map(), types: new Map(), connections: 0 };
+  return { requests: new Map(), bodies: new Map(), types: new Map(), requestsForPushed: 0, connections: 0 };
 }
 
 const bump = (map: Map<string, number>, key: string) => map.set(key, (map.get(key) ?? 0) + 1);
@@ -50,6 +52,7 @@ export async function startRelayTap(relayUrl: string): Promise<RelayTap> {
     const origin = req.headers.origin;
     const up = new WebSocket(relayUrl, { headers: origin ? { origin } : {}, maxPayload: 256 * 1024 * 1024 });
     const queue: [Buffer, boolean][] = [];
+    const announced = new Set<string>();
     up.on('open', () => {
       for (const [data, isBinary] of queue.splice(0)) up.send(data, { binary: isBinary });
     });
@@ -59,7 +62,10 @@ export async function startRelayTap(relayUrl: string): Promise<RelayTap> {
         try {
           const msg = JSON.parse(buf.toString('utf8')) as { type?: string; path?: string };
           bump(stats.types, `sw:${msg.type}`);
-          if (msg.type === 'module:request' && typeof msg.path === 'string') bump(stats.requests, msg.path);
+          if (msg.type === 'module:request' && typeof msg.path === 'string') {
+            bump(stats.requests, msg.path);
+            if (announced.has(msg.path)) stats.requestsForPushed++;
+          }
         } catch {
           bump(stats.types, 'sw:unparsable');
         }
@@ -71,7 +77,10 @@ export async function startRelayTap(relayUrl: string): Promise<RelayTap> {
       const buf = toBuffer(data);
       if (isBinary) {
         const frame = decodeModuleFrame(buf);
-        if (frame) bump(stats.bodies, frame.header.path);
+        if (frame) {
+          bump(stats.bodies, frame.header.path);
+          for (const path of frame.header.push ?? []) announced.add(path);
+        }
       } else {
         try {
           bump(stats.types, `relay:${(JSON.parse(buf.toString('utf8')) as { type?: string }).type}`);
