@@ -77,8 +77,14 @@ describe('watcher broadcasts', () => {
   });
 
   it('coalesces a burst of writes into one broadcast carrying the final hash', async () => {
+    // A wide window, so a loaded machine delivering the events slowly still sees one burst.
+    await relay.close();
+    relay = await createRelay({ root, port: 0, debounceMs: 250 });
+    client.close();
+    client = await TestClient.open(relay.url);
+    await client.hello();
     const file = join(root, 'a.mjs');
-    // Synchronous writes: the whole burst lands well inside one debounce window.
+    // Synchronous writes: the whole burst lands inside one debounce window.
     for (let i = 0; i < 5; i++) writeFileSync(file, `export const a = ${100 + i};\n`);
     writeFileSync(join(root, 'lib', 'x.mjs'), 'export const x = 2;\n');
     const updated = await client.nextOf('module:updated');
