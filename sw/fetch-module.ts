@@ -72,7 +72,11 @@ async function fromRelay(
   if (!(await engine.waitConnected(deadline))) return null;
   if (socket.lagging(options.budget)) return null; // a slow relay: don't queue behind it
 
-  const asked = socket.request({ type: 'module:request', path, deps: true, have: engine.have() }).then(
+  // One import-graph burst at a time: overlapping bursts would push the same modules twice
+  // (`have` cannot list what is still on its way). Others ask for their module alone.
+  const deps = engine.depsInFlight === 0;
+  if (deps) engine.depsInFlight++;
+  const asked = socket.request({ type: 'module:request', path, deps, have: deps ? engine.have() : undefined }).then(
     async (reply) => {
       if ('frame' in reply) return reply.frame;
       if (reply.type === 'module:error' && NOT_OURS.has(reply.code)) engine.shellUrls.add(url);
@@ -80,6 +84,7 @@ async function fromRelay(
     },
     () => null,
   );
+  if (deps) void asked.finally(() => engine.depsInFlight--);
   // Cache the answer even if it comes after the budget: the next load finds it.
   background.push(
     Promise.race([asked, after(LATE_ANSWER_MS, null)]).then((v) => v && cache.put(url, v, 'relay', 'module')),

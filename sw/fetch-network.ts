@@ -28,11 +28,15 @@ export async function fromNetwork(
     path: key, hash: await sha256Hex(bytes), bytes, epoch,
     contentType: response.headers.get('content-type') ?? 'text/javascript',
   };
-  background.push(
-    engine.cache.put(url, v, 'network', 'shell').then(async (stored) => {
-      if (stored && path !== null) await engine.confirm(url, path, v.hash);
-    }),
-  );
+  const cached = engine.cache.get(url);
+  // The same bytes are cached already (perhaps pushed by the relay meanwhile): keep that entry.
+  if (cached?.hash !== v.hash) {
+    background.push(
+      engine.cache.put(url, v, 'network', 'shell').then((stored) => {
+        if (stored && path !== null) engine.confirm(path, v.hash);
+      }),
+    );
+  }
   return moduleResponse(v, 'network');
 }
 

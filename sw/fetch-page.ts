@@ -10,6 +10,7 @@ import { cacheKey, relayPath } from './route.js';
  */
 export function fetchPage(engine: ModuleRelay, request: Request): Handled {
   const url = cacheKey(request.url);
+  engine.newLoad();
   const background: Promise<unknown>[] = [];
   const response = (async () => {
     let network: Response;

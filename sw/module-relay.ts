@@ -3,13 +3,15 @@ import { after, deferred, type Deferred } from './deferred.js';
 import { ModuleCache, type Verified } from './module-cache.js';
 import { resolveOptions, type ModuleRelayOptions, type ResolvedOptions } from './options.js';
 import { RelaySocket } from './relay-socket.js';
-import { validate } from './validate.js';
+import { reconcile, validate } from './validate.js';
 import { verify } from './verify.js';
 
 declare const self: ServiceWorkerGlobalScope;
 
 /** Upper bound on the number of state changes one fetch waits through. */
 const MAX_WAKEUPS = 8;
+/** HTTP copies are confirmed in batches collected over this window. */
+const CONFIRM_DELAY_MS = 50;
 
 /**
  * The engine shared by our own sw.js and the Workbox strategy: one socket, one cache, the
@@ -25,9 +27,16 @@ export class ModuleRelay {
   readonly shellUrls = new Set<string>();
   /** Paths listed in a `push` whose frame is still on its way. */
   private expected = new Map<ModulePath, Deferred<Verified | null>>();
-  /** Pushed modules not yet asked for: their first answer says `relay`, not `cache`. */
+  /**
+   * Pushed modules not yet asked for: their first answer during the load they were pushed
+   * for says `relay`, not `cache`. A navigation starts a new load and clears it.
+   */
   private unserved = new Set<ModulePath>();
   private changed = deferred<void>();
+  private toConfirm = new Map<ModulePath, Hash>();
+  private confirmTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Requests with `deps: true` not yet answered: their pushes may cover what comes next. */
+  depsInFlight = 0;
   /** Start of the current connection attempt: waits for it share one budget from here. */
   private attemptStarted = Date.now();
   private link = 0;
@@ -83,17 +92,30 @@ export class ModuleRelay {
   }
 
   /**
-   * Asks the relay to vouch for an HTTP copy (`module:check`): if its hash is current, the
-   * copy becomes a validated `module` entry; otherwise it stays network-first. Only while
-   * validated, so no broadcast about it can have been missed.
+   * Asks the relay to vouch for an HTTP copy: if its hash is current, the copy becomes a
+   * validated `module` entry; otherwise it stays network-first (or goes, if stale). Copies
+   * are collected for a moment and checked in one `manifest:check` (a fallback load can
+   * land hundreds). Only while validated, so no broadcast about them can have been missed.
    */
-  async confirm(url: string, path: ModulePath, hash: Hash): Promise<void> {
+  confirm(path: ModulePath, hash: Hash): void {
     if (!this.validated || !this.isModulePath(path)) return;
+    this.toConfirm.set(path, hash);
+    this.confirmTimer ??= setTimeout(() => this.flushConfirm(), CONFIRM_DELAY_MS);
+  }
+
+  private flushConfirm(): void {
+    this.confirmTimer = undefined;
+    const entries = Object.fromEntries(this.toConfirm);
+    this.toConfirm.clear();
     const link = this.link;
-    const answer = await this.socket.request({ type: 'module:check', path, hash }).catch(() => null);
-    if (answer && 'type' in answer && answer.type === 'module:status' && answer.status === 'current' && link === this.link) {
-      this.cache.setKind(url, hash, 'module');
-    }
+    this.socket.request({ type: 'manifest:check', entries }).then((answer) => {
+      if ('type' in answer && answer.type === 'manifest:status' && link === this.link) reconcile(this.cache, entries, answer);
+    }, () => undefined);
+  }
+
+  /** A page navigated: pushes not used by the previous load are plain cache entries now. */
+  newLoad(): void {
+    this.unserved.clear();
   }
 
   /** True the first time a pushed module is served (it came over the socket for this load). */
