@@ -5,7 +5,7 @@
  * on GitHub.
  */
 
-const COLORS = { floor: '#8a8a8a', http: '#4a7bd0', vite: '#8e5bd6', modrelay: '#2e9e5b', proxy: '#d9822b' };
+const COLORS = { floor: '#8a8a8a', http: '#4a7bd0', vite: '#8e5bd6', modrelay: '#2e9e5b', proxy: '#d9822b', proxyModrelay: '#1f6f78' };
 const BAR = 18;
 const GAP = 6;
 const LABEL_W = 250;
@@ -19,6 +19,7 @@ const esc = (s) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, 
 /** @param {string} key */
 function colorOf(key) {
   if (key === 'floor') return COLORS.floor;
+  if (key.startsWith('proxy-modrelay')) return COLORS.proxyModrelay;
   if (key.startsWith('proxy-')) return COLORS.proxy;
   if (key.startsWith('modrelay')) return COLORS.modrelay;
   if (key.startsWith('vite')) return COLORS.vite;
@@ -30,7 +31,7 @@ export function renderChart(results) {
   const modes = results.summary.modes;
   const out = [];
   let y = 34;
-  out.push(`<text x="10" y="20" font-weight="bold" font-size="14">modrelay benchmark — median import() ms, lower is better (${esc(results.machine.chromium ?? '')}, ${esc(results.date.slice(0, 10))})</text>`);
+  out.push(`<text x="10" y="20" font-weight="bold" font-size="14">modrelay benchmark — median import() ms, lower is better (Chromium ${esc(results.machine.chromium ?? '')}, ${esc(results.date.slice(0, 10))})</text>`);
   for (const [graph, rows] of Object.entries(/** @type {Record<string, Record<string, any>>} */ (modes))) {
     const list = Object.entries(rows);
     const max = Math.max(1, ...list.map(([, m]) => (Number.isFinite(m.maxMs) ? m.maxMs : m.importMs ?? 0)));
@@ -46,7 +47,7 @@ export function renderChart(results) {
           const wy = y + BAR / 2;
           out.push(`<line x1="${(LABEL_W + scale(m.minMs)).toFixed(1)}" x2="${(LABEL_W + scale(m.maxMs)).toFixed(1)}" y1="${wy}" y2="${wy}" stroke="#222" stroke-width="1"/>`);
         }
-        out.push(`<text x="${LABEL_W + PLOT_W + 6}" y="${mid}" font-size="12">${m.importMs} ms</text>`);
+        out.push(`<text x="${LABEL_W + PLOT_W + 6}" y="${mid}" font-size="12">${Math.round(m.importMs)} ms</text>`);
       } else {
         out.push(`<text x="${LABEL_W + 4}" y="${mid}" font-size="12" fill="#b00">failed</text>`);
       }
