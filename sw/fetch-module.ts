@@ -63,9 +63,9 @@ async function fromRelay(
   const { cache, socket, options } = engine;
   const onItsWay = engine.expectedAt(url, path);
   if (onItsWay) {
-    const pushed = await Promise.race([onItsWay, after(deadline - Date.now(), 'late' as const)]);
-    // Still on its way after the budget: asking again on the same ordered socket cannot be
-    // faster, so HTTP. (null: dropped by an edit or the link, or failed its hash: ask anew.)
+    const pushed = await engine.waitPush(onItsWay, deadline);
+    // Still on its way: asking again on the same ordered socket cannot be faster, so HTTP.
+    // (null: dropped by an edit or the link, or failed its hash: ask anew.)
     if (pushed === 'late') return null;
     if (pushed && engine.current(pushed)) {
       engine.takeUnserved(url, path);

@@ -10,6 +10,8 @@ declare const self: ServiceWorkerGlobalScope;
 
 /** Upper bound on the number of state changes one fetch waits through. */
 const MAX_WAKEUPS = 8;
+/** A push still flowing is awaited at most this many budgets past the deadline. */
+const PUSH_GRACE = 4;
 /** HTTP copies are confirmed in batches collected over this window. */
 const CONFIRM_DELAY_MS = 50;
 
@@ -37,6 +39,8 @@ export class ModuleRelay {
   private confirmTimer: ReturnType<typeof setTimeout> | undefined;
   /** Requests with `deps: true` not yet answered: their pushes may cover what comes next. */
   depsInFlight = 0;
+  /** When the last module frame arrived: a burst still flowing is worth waiting for. */
+  lastFrameAt = 0;
   /** Start of the current connection attempt: waits for it share one budget from here. */
   private attemptStarted = Date.now();
   private link = 0;
@@ -80,6 +84,24 @@ export class ModuleRelay {
 
   waitConnected(deadline: number): Promise<boolean> {
     return this.waitFor(() => this.socket.state === 'ready', deadline);
+  }
+
+  /**
+   * Waits for a pushed module. Past the deadline it keeps waiting only while frames still
+   * flow (one arrived within the budget) — a large burst can keep this worker busy longer
+   * than the budget, and HTTP would add to that work — and never past `PUSH_GRACE` budgets.
+   * Resolves 'late' when HTTP is the better bet.
+   */
+  async waitPush(push: Promise<Verified | null>, deadline: number): Promise<Verified | null | 'late'> {
+    const { budget } = this.options;
+    const cap = deadline + PUSH_GRACE * budget;
+    for (let i = 0; i < MAX_WAKEUPS; i++) {
+      const until = i === 0 ? deadline : Math.min(cap, this.lastFrameAt + budget);
+      const result = await Promise.race([push, after(until - Date.now(), 'late' as const)]);
+      if (result !== 'late') return result;
+      if (Date.now() >= cap || Date.now() - this.lastFrameAt >= budget) return 'late';
+    }
+    return 'late';
   }
 
   /** A pushed module announced and not yet landed, if `url` is its canonical URL. */
@@ -164,6 +186,7 @@ export class ModuleRelay {
   }
 
   private onModule(header: ModuleResponse, body: Uint8Array): Promise<Verified | null> {
+    this.lastFrameAt = Date.now();
     // Synchronous part first: the pushed frames follow this one on the wire.
     for (const path of header.push ?? []) if (!this.expected.has(path)) this.expected.set(path, deferred());
     const verified = verify(header, body, this.cache.epoch(header.path));
