@@ -122,6 +122,7 @@ describe('three.js through a faulty proxy: HTTP-only against modrelay (browser)'
     let relayDuplicates = 0;
     let requestsForPushed = 0;
     let warmFetches = 0;
+    let httpFaults = 0;
     let relayRequests = 0;
     let relayBodies = 0;
     let httpModules = 0;
@@ -138,6 +139,7 @@ describe('three.js through a faulty proxy: HTTP-only against modrelay (browser)'
         const result = await loadPage(page, `${proxy.url}index.html?mode=relay`);
         if (isRightThree(result, expected.exports!, expected.revision!)) ok++;
         else failures.push(`context ${c} load ${i}: ${JSON.stringify(result)}`);
+        httpFaults += proxy.stats.log.length;
         const faulted = new Map<string, number>();
         for (const line of proxy.stats.log) {
           const path = line.slice(line.indexOf(' ') + 1);
@@ -172,7 +174,7 @@ describe('three.js through a faulty proxy: HTTP-only against modrelay (browser)'
       area: 'fault proxy',
       tried: `three through the same proxy with modrelay (${LOADS / perContext} fresh browsers × ${perContext} loads)`,
       times: LOADS,
-      happened: `${ok} of ${LOADS} loaded the right code; ${relayBodies} module bodies over the relay (${relayRequests} module:requests, ${requestsForPushed} of them for a path already announced in a push), ${httpModules} module requests over HTTP, ${warmFetches} module fetches in the ${LOADS - LOADS / perContext} warm loads; ${needless} needless re-fetches (${relayDuplicates} of them a second relay body for the same module), ${badCache.length} bad cache entries`,
+      happened: `${ok} of ${LOADS} loaded the right code; ${relayBodies} module bodies over the relay (${relayRequests} module:requests, ${requestsForPushed} of them for a path already announced in a push), ${httpModules} module requests over HTTP (${httpFaults} of them broken by the proxy), ${warmFetches} module fetches in the ${LOADS - LOADS / perContext} warm loads; ${needless} needless re-fetches (${relayDuplicates} of them a second relay body for the same module), ${badCache.length} bad cache entries`,
       pass: ok === LOADS && needless === 0 && badCache.length === 0,
     });
     expect(failures).toEqual([]);
