@@ -4,14 +4,16 @@
  * Where a modrelay warm reload spends its time, thread by thread, from a Chromium trace.
  * Not part of `npm run bench`: a tool for optimisation work (docs/performance.md).
  *
- *   npm run build && node bench/trace-sw.js [--graph three] [--warmups 3]
+ *   npm run build && node bench/trace-sw.js [--graph three] [--warmups 3] [--floor]
  *
  * Loads the graph through `serve()` in a fresh context, reloads until warm, traces one
  * more reload, and prints per-thread totals of the busiest trace events plus the Service
- * Worker thread's cost per fetch event. The raw trace is left in a temp folder for
+ * Worker thread's cost per fetch event. `--floor` traces the same reload served with
+ * `Cache-Control: immutable` instead (no Service Worker), to compare against. The raw trace is left in a temp folder for
  * chrome://tracing or https://ui.perfetto.dev.
  */
 import { mkdtemp, writeFile } from 'node:fs/promises';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -20,16 +22,19 @@ import { GRAPHS } from './graphs.js';
 import { measureLoad, watchSources } from './page-load.js';
 import { createSite } from './site.js';
 
-const { values: args } = parseArgs({ options: { graph: { type: 'string', default: 'three' }, warmups: { type: 'string', default: '3' } } });
+import sirv from 'sirv';
+
+const { values: args } = parseArgs({
+  options: { graph: { type: 'string', default: 'three' }, warmups: { type: 'string', default: '3' }, floor: { type: 'boolean', default: false } },
+});
 const graph = GRAPHS.find((g) => g.name === args.graph);
 if (!graph) throw new Error(`unknown graph ${args.graph}; one of ${GRAPHS.map((g) => g.name).join(', ')}`);
 const TIMEOUT_MS = 60_000;
 const CATEGORIES = ['toplevel', 'ServiceWorker', 'devtools.timeline', 'v8', 'blink', 'loading'];
 
 const tmp = await mkdtemp(path.join(os.tmpdir(), 'modrelay-trace-'));
-const site = await createSite(graph, tmp, 'site', 'modrelay');
-const { serve } = await import('../dist/server/index.js');
-const server = await serve({ root: site.root, port: 0, relayPort: 0 });
+const site = await createSite(graph, tmp, 'site', args.floor ? 'plain' : 'modrelay');
+const server = args.floor ? await immutableServer(site.root) : await (await import('../dist/server/index.js')).serve({ root: site.root, port: 0, relayPort: 0 });
 const browser = await launchChromium();
 try {
   const page = await (await browser.newContext()).newPage();
@@ -51,6 +56,21 @@ try {
 } finally {
   await browser.close();
   await server.close();
+}
+
+/**
+ * The floor's server (as bench/server-host.js): modules immutable, the page no-cache.
+ * @param {string} root
+ */
+async function immutableServer(root) {
+  const files = sirv(root, {
+    etag: true, maxAge: 31536000, immutable: true,
+    setHeaders: (res, pathname) => { if (!/\.m?js$/.test(pathname)) res.setHeader('Cache-Control', 'no-cache'); },
+  });
+  const server = http.createServer((req, res) => files(req, res));
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(undefined)));
+  const { port } = /** @type {import('node:net').AddressInfo} */ (server.address());
+  return { url: `http://127.0.0.1:${port}/`, close: () => new Promise((r) => server.close(() => r(undefined))) };
 }
 
 /**
@@ -79,6 +99,23 @@ function summarize(events) {
     if (!rows[0] || rows[0][1].us < 20_000) continue; // threads that did next to nothing
     console.log(`\n== ${thread}`);
     for (const [name, { n, us }] of rows) console.log(`  ${(us / 1000).toFixed(1).padStart(8)} ms  n=${String(n).padEnd(5)} ${name}`);
+  }
+  // Compilation versus code cache: a warm reload at the floor consumes V8's code cache
+  // instead of parsing every module again.
+  /** @type {Map<string, { n: number, us: number }>} */
+  const v8 = new Map();
+  for (const names of byThread.values()) {
+    for (const [name, row] of names) {
+      if (!/parse|compile|cache/i.test(name)) continue;
+      const total = v8.get(name) ?? { n: 0, us: 0 };
+      total.n += row.n;
+      total.us += row.us;
+      v8.set(name, total);
+    }
+  }
+  console.log('\n== parsing, compiling, code cache (all threads)');
+  for (const [name, { n, us }] of [...v8].sort((a, b) => b[1].us - a[1].us).slice(0, 10)) {
+    console.log(`  ${(us / 1000).toFixed(1).padStart(8)} ms  n=${String(n).padEnd(5)} ${name}`);
   }
   const sw = [...byThread].find(([t]) => t === 'ServiceWorker thread')?.[1];
   const dispatch = sw?.get('ServiceWorkerGlobalScope::DispatchFetchEventForSubresource');
