@@ -46,6 +46,27 @@ describe('fallback', () => {
   });
 });
 
+describe('client', () => {
+  test('never hangs: a worker script that cannot be registered leaves the page on HTTP', async () => {
+    const site = await h.site({
+      ...FILES,
+      'boot.mjs': `const { registerModuleRelay } = await import('/@modrelay/client.mjs');
+const relay = await registerModuleRelay({ swUrl: '/missing-sw.js', timeout: 3000 });
+window.__modrelay = { status: relay.status };
+await import('./app.mjs');
+`,
+    });
+    const server = await h.serve(site.root);
+    const { page, log } = await h.page();
+
+    await page.goto(server.url);
+    expect(await appResult(page)).toEqual({ value: 'from-disk' });
+    expect(await page.evaluate(() => (window as unknown as { __modrelay: { status: string } }).__modrelay.status)).toBe('failed');
+    const served = await log.byPath();
+    for (const path of MODULES) expect({ path, ...served.get(path) }).toMatchObject({ path, fromSW: false, source: undefined });
+  });
+});
+
 describe('integrity', () => {
   test('a body that does not match its hash is neither served nor cached', async () => {
     const site = await h.site(FILES);
