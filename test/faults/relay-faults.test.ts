@@ -60,6 +60,13 @@ describe('relay and Service Worker faults during a three.js load (browser)', () 
     });
   }
 
+  /** Collects the page's failed requests ("path errorText"), to say which module broke a load. */
+  function failedRequests(page: Page): string[] {
+    const failed: string[] = [];
+    page.on('requestfailed', (req) => failed.push(`${new URL(req.url()).pathname} ${req.failure()?.errorText ?? ''}`));
+    return failed;
+  }
+
   async function restartRelay(): Promise<void> {
     if (relay.alive()) return;
     relay = await startRelayProcess(site.root, ['--port', String(relay.port), '--allow-origin', server.origin]);
@@ -80,6 +87,7 @@ describe('relay and Service Worker faults during a three.js load (browser)', () 
     for (const killAfter of KILL_AFTER) {
       await withContext(async (_context, page) => {
         const midway = moduleRequests(page, killAfter);
+        const failed = failedRequests(page);
         const loading = loadPage(page, pageUrl);
         const reached = await midway;
         const how = await relay.kill('SIGKILL');
@@ -89,7 +97,7 @@ describe('relay and Service Worker faults during a three.js load (browser)', () 
         const after = await loadPage(page, pageUrl);
         const cachedAfter = await auditCaches(page, site.root);
         bad.push(...cachedDuring.bad, ...cachedAfter.bad);
-        outcomes.push(`killed after ${killAfter} requests${reached ? '' : ' (late)'} (${how}): load ${right(during) ? 'right' : `WRONG ${JSON.stringify(during)}`}, after restart ${right(after) ? 'right' : `WRONG ${JSON.stringify(after)}`}, cache ${cachedDuring.modules}→${cachedAfter.modules} modules`);
+        outcomes.push(`killed after ${killAfter} requests${reached ? '' : ' (late)'} (${how}): load ${right(during) ? 'right' : `WRONG ${JSON.stringify(during)} (failed requests: ${failed.slice(0, 3).join(', ')})`}, after restart ${right(after) ? 'right' : `WRONG ${JSON.stringify(after)}`}, cache ${cachedDuring.modules}→${cachedAfter.modules} modules`);
       });
     }
     const ok = outcomes.filter((o) => !o.includes('WRONG')).length;
@@ -118,6 +126,7 @@ describe('relay and Service Worker faults during a three.js load (browser)', () 
         await page.evaluate(async () => {
           for (const name of await caches.keys()) await caches.delete(name);
         });
+        const failed = failedRequests(page);
         const loading = loadPage(page, pageUrl);
         const reached = await midway;
         await cdp.send('ServiceWorker.stopAllWorkers');
@@ -126,7 +135,7 @@ describe('relay and Service Worker faults during a three.js load (browser)', () 
         const after = await loadPage(page, pageUrl);
         const cachedAfter = await auditCaches(page, site.root);
         bad.push(...cachedDuring.bad, ...cachedAfter.bad);
-        outcomes.push(`${reached ? 'stopped midway' : 'stopped late'}: first ${right(first) ? 'right' : 'WRONG'}, during ${right(during) ? 'right' : `WRONG ${JSON.stringify(during)}`}, next ${right(after) ? 'right' : `WRONG ${JSON.stringify(after)}`}`);
+        outcomes.push(`${reached ? 'stopped midway' : 'stopped late'}: first ${right(first) ? 'right' : 'WRONG'}, during ${right(during) ? 'right' : `WRONG ${JSON.stringify(during)} (failed requests: ${failed.slice(0, 3).join(', ')})`}, next ${right(after) ? 'right' : `WRONG ${JSON.stringify(after)}`}`);
       });
     }
     const ok = outcomes.filter((o) => !o.includes('WRONG')).length;
@@ -134,7 +143,7 @@ describe('relay and Service Worker faults during a three.js load (browser)', () 
       area: 'relay faults',
       tried: `Service Worker stopped through CDP after ${AFTER_REQUESTS} module requests of a load (Cache Storage emptied first)`,
       times: TIMES,
-      happened: `${ok}/${TIMES} runs loaded the right code; ${bad.length} cached bodies differing from disk. ${outcomes[0]}`,
+      happened: `${ok}/${TIMES} runs loaded the right code; ${bad.length} cached bodies differing from disk. ${outcomes.find((o) => o.includes('WRONG')) ?? outcomes[0]}`,
       pass: ok === TIMES && bad.length === 0,
     });
     expect(outcomes.filter((o) => o.includes('WRONG'))).toEqual([]);
