@@ -25,6 +25,11 @@ const rows = existsSync(results)
   : [];
 rmSync(scratch, { recursive: true, force: true });
 
+// Other work may be in progress in the same checkout: say exactly what code was measured.
+const git = (...args) => spawnSync('git', args, { cwd: repo, encoding: 'utf8' }).stdout?.trim() ?? '';
+const commit = git('rev-parse', '--short', 'HEAD') || 'unknown';
+const dirty = git('status', '--porcelain', '--', 'server', 'sw', 'client', 'protocol', 'test/faults')
+  .split('\n').filter(Boolean).map((line) => line.slice(3));
 const chromium = spawnSync(process.env.MODRELAY_CHROMIUM || '/usr/bin/chromium', ['--version'], { encoding: 'utf8' }).stdout?.trim() || 'unknown';
 const cell = (text) => String(text).replaceAll('|', '\\|').replaceAll('\n', ' ');
 const failed = rows.filter((r) => !r.pass);
@@ -33,7 +38,7 @@ const command = quick ? 'npm run build && node test/faults/run.mjs --quick' : 'n
 const report = `# Reliability: faults, hostile input and load
 
 Produced by \`${command}\` (file written by \`test/faults/run.mjs\`; do not edit by hand).
-Run started ${started.toISOString()}, ${quick ? 'quick' : 'full'} sizes, vitest exit status ${vitest.status}.
+Run started ${started.toISOString()} on commit ${commit}${dirty.length ? ` plus uncommitted changes to ${dirty.join(', ')}` : ''}, ${quick ? 'quick' : 'full'} sizes, vitest exit status ${vitest.status}.
 Machine: Node ${process.version}, ${cpus().length} CPUs, ${chromium}.
 
 Every row is a real run: real relay (in-process \`createRelay\` or \`node bin/modrelay.js relay\` in a child
