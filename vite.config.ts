@@ -4,9 +4,18 @@ import { defineConfig } from 'vitest/config';
  * `vite build --mode sw`     → dist/sw.js, one classic script (module SWs have no
  *                              import()/importScripts(), and classic SWs run everywhere).
  * `vite build --mode client` → dist/client.mjs, one ES module for boot scripts.
+ * `vite build --mode strategy` → dist/strategy.mjs, `ModuleRelayStrategy` for apps that
+ *                              bundle their own Workbox worker; their bundler supplies the
+ *                              Workbox, idb-keyval and partysocket it imports.
  * `vitest`                   → the test suites (node environment; browser tests drive
  *                              Debian's Chromium through playwright-core).
  */
+const LIBRARIES = {
+  sw: { entry: 'sw/main.ts', formats: ['iife' as const], name: 'modrelaySw', fileName: () => 'sw.js' },
+  client: { entry: 'client/index.ts', formats: ['es' as const], fileName: () => 'client.mjs' },
+  strategy: { entry: 'sw/strategy.ts', formats: ['es' as const], fileName: () => 'strategy.mjs' },
+};
+
 export default defineConfig(({ mode }) => ({
   // Workbox reads process.env.NODE_ENV, which does not exist in a worker; library mode
   // leaves it alone unless defined. 'production' also drops Workbox's dev logging.
@@ -17,10 +26,10 @@ export default defineConfig(({ mode }) => ({
     target: 'es2022',
     minify: true,
     sourcemap: true,
-    lib:
-      mode === 'sw'
-        ? { entry: 'sw/main.ts', formats: ['iife'], name: 'modrelaySw', fileName: () => 'sw.js' }
-        : { entry: 'client/index.ts', formats: ['es'], fileName: () => 'client.mjs' },
+    lib: LIBRARIES[mode as keyof typeof LIBRARIES] ?? LIBRARIES.client,
+    rollupOptions: {
+      external: mode === 'strategy' ? /^(workbox-|idb-keyval|partysocket)/ : [],
+    },
   },
   test: {
     environment: 'node',

@@ -1,5 +1,4 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
@@ -9,25 +8,22 @@ import { appResult } from '../support/page-log.js';
 import { waitCached, waitUpdates } from '../support/wait.js';
 
 /**
- * An app that already has its own service worker mounts modrelay as a Workbox strategy.
- * workbox-routing is not a dependency here, so the app worker calls `strategy.handle()`
- * itself — exactly what a Workbox `Route` does for `registerRoute(match, strategy)`.
+ * An app that already has its own service worker mounts modrelay as a Workbox strategy,
+ * exactly as docs/integration.md says: the packaged `dist/strategy.mjs` (export
+ * `modrelay/strategy`, built by `npm run build`) and Workbox's own `registerRoute`.
  */
-const STRATEGY = fileURLToPath(new URL('../../sw/strategy.ts', import.meta.url));
+const PROJECT = fileURLToPath(new URL('../..', import.meta.url));
+const STRATEGY = fileURLToPath(new URL('../../dist/strategy.mjs', import.meta.url));
 
 const APP_WORKER = `
+import { registerRoute } from 'workbox-routing';
 import { ModuleRelayStrategy, moduleRelayMatch } from ${JSON.stringify(STRATEGY)};
 const relayUrl = new URL(self.location.href).searchParams.get('relay');
-const modules = new ModuleRelayStrategy({ relayUrl });
-const isModule = moduleRelayMatch();
 self.addEventListener('install', () => self.skipWaiting());
 self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
-self.addEventListener('fetch', (event) => {
-  const url = new URL(event.request.url);
-  // The app's own route: something only this worker can answer.
-  if (url.pathname === '/from-app-worker.txt') return event.respondWith(new Response('app worker'));
-  if (isModule({ request: event.request })) event.respondWith(modules.handle(event));
-});
+// The app's own route: something only this worker can answer.
+registerRoute(({ url }) => url.pathname === '/from-app-worker.txt', () => Promise.resolve(new Response('app worker')));
+registerRoute(moduleRelayMatch(), new ModuleRelayStrategy({ relayUrl }));
 `;
 
 const FILES = {
@@ -50,7 +46,9 @@ afterAll(() => h.shutdown());
 afterEach(() => h.close());
 
 async function buildAppWorker(outDir: string): Promise<void> {
-  const src = await mkdtemp(join(tmpdir(), 'modrelay-appsw-'));
+  // Inside the project, so the app worker's bare imports resolve from our node_modules
+  // the way they would from the app's own.
+  const src = await mkdtemp(join(PROJECT, 'node_modules', '.modrelay-appsw-'));
   try {
     await writeFile(join(src, 'app-sw.js'), APP_WORKER);
     await build({
