@@ -11,7 +11,8 @@ import sirv from 'sirv';
 
 /**
  * @typedef {{ modules: number, notModified: number, other: number }} Counts
- * @typedef {{ counts: Counts, close: () => Promise<void> }} Hosted
+ * @typedef {{ counts: Counts | null, close: () => Promise<void> }} Hosted  counts: null where
+ *   requests cannot be counted here (modrelay's own HTTP server)
  */
 
 /** @type {Map<number, Hosted>} */
@@ -110,7 +111,7 @@ async function startModrelay({ root, allowOrigins }) {
   return {
     url: server.url,
     relayUrl: server.relay.url,
-    hosted: { counts: emptyCounts(), close: () => server.close() },
+    hosted: { counts: null, close: () => server.close() },
   };
 }
 
@@ -129,6 +130,7 @@ async function handle(msg) {
     case 'counts': {
       const h = hosted.get(msg.handle);
       if (!h) throw new Error(`no server ${msg.handle}`);
+      if (!h.counts) return null;
       const snapshot = { ...h.counts };
       Object.assign(h.counts, emptyCounts());
       return snapshot;
