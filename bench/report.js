@@ -85,7 +85,7 @@ export function renderMarkdown(results) {
   const lines = [
     `# modrelay benchmark${results.quick ? ' (quick)' : ''}`,
     '',
-    `\`${results.command}\` · ${results.date.slice(0, 16).replace('T', ' ')} UTC · commit ${show(results.commit)}`,
+    `\`${results.command}\` · ${results.date.slice(0, 16).replace('T', ' ')} UTC · commit ${show(results.commit)}${results.uncommitted?.length ? ` + uncommitted ${results.uncommitted.join(', ')}` : ''}`,
     `${mc.cpu} ×${mc.cores}, ${mc.memoryGB} GB · Node ${mc.node} · Chromium ${mc.chromium} · Vite ${mc.vite} · ${mc.caddy ? `Caddy ${String(mc.caddy).split(' ')[0]}` : 'no Caddy'} · load average ${show(mc.loadAverageAtStart?.[0])} → ${show(mc.loadAverageAtEnd?.[0])}`,
     ...(Math.max(mc.loadAverageAtStart?.[0] ?? 0, mc.loadAverageAtEnd?.[0] ?? 0) > mc.cores
       ? ['', `⚠ The machine was busy (load average above its ${mc.cores} cores): other processes shared the CPU, so the figures are noisy. Compare ratios within this run only.`]
@@ -107,7 +107,7 @@ export function renderMarkdown(results) {
         continue;
       }
       cells.push(`**${m.importMs}** (${m.minMs}–${m.maxMs})${m.failed ? ` ⚠ ${m.failed} failed` : ''}`);
-      const src = Object.entries(m.sources).filter(([k]) => k !== 'http').map(([k, v]) => `${k} ${v}`).join(', ');
+      const src = Object.entries(m.sources).filter(([k, v]) => k !== 'http' && v > 0).map(([k, v]) => `${k} ${v}`).join(', ');
       cells.push(m.serverModuleRequests != null && Number.isFinite(m.serverModuleRequests)
         ? `${m.serverModuleRequests}${m.server304 ? ` (${m.server304} × 304)` : ''}`
         : src || '–');

@@ -69,6 +69,9 @@ const results = {
   runs: RUNS,
   edits: EDITS,
   commit: git(['rev-parse', '--short', 'HEAD']),
+  // dist/ is built from the working tree: name what differs from the commit.
+  uncommitted: (git(['status', '--porcelain', '--', 'server', 'sw', 'client', 'protocol']) ?? '')
+    .split('\n').filter(Boolean).map((line) => line.slice(3)),
   machine: {},
   graphs: {},
   modes: {},
