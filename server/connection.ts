@@ -1,14 +1,15 @@
 import type { WebSocket, RawData } from 'ws';
-import { encodeModuleFrame } from '../protocol/frame.js';
 import { ERROR_MESSAGES } from '../protocol/errors.js';
 import type {
   ErrorCode, Hello, ManifestCheck, ManifestStatus, ModuleCheck, ModuleError, ModulePath,
-  ModuleRequest, ModuleResponse, ModuleStatus, RelayMessage, SwMessage,
+  ModuleRequest, ModuleStatus, RelayMessage, SwMessage,
 } from '../protocol/wire.js';
 import { importClosure } from './graph.js';
-import { CONTENT_TYPE, type Module, type ModuleStore } from './module-store.js';
+import type { Module, ModuleStore } from './module-store.js';
+import { moduleFrame, pushFrame } from './module-frames.js';
 import { parseFrame } from './frames.js';
 import { LIMITS } from './options.js';
+import { Outbox } from './outbox.js';
 
 /** Paths checked at once while answering a manifest. */
 const MANIFEST_CONCURRENCY = 64;
@@ -22,8 +23,9 @@ export interface ConnectionContext {
 /**
  * Serves one socket: says hello, then answers each frame. Every frame is validated; a bad
  * one gets `bad-request` and the connection keeps serving. At most `maxInFlight` requests
- * are worked on at once; a request counts until its last frame is handed to the socket, so
- * a client that does not read cannot make the relay buffer without bound.
+ * are worked on at once; a request counts until its last frame is written out, so a client
+ * that does not read cannot make the relay buffer without bound. Frames leave through an
+ * `Outbox`: paced on the socket's buffer, answers ahead of pushes.
  */
 export function serveConnection(socket: WebSocket, context: ConnectionContext): void {
   let inFlight = 0;
@@ -35,13 +37,9 @@ export function serveConnection(socket: WebSocket, context: ConnectionContext): 
    */
   const sent = new Map<ModulePath, string>();
 
+  const outbox = new Outbox(socket);
   const send = (message: RelayMessage | Uint8Array): Promise<void> =>
-    new Promise((resolve) => {
-      if (socket.readyState !== socket.OPEN) return resolve();
-      const data = message instanceof Uint8Array ? message : JSON.stringify(message);
-      // A send error means the socket is closing; the close handler cleans up.
-      socket.send(data, () => resolve());
-    });
+    outbox.send(message instanceof Uint8Array ? message : JSON.stringify(message), 'answer');
 
   const sendError = (code: ErrorCode, message: string, id?: number, path?: string): Promise<void> => {
     const error: ModuleError = { type: 'module:error', code, message: message || ERROR_MESSAGES[code] };
@@ -66,33 +64,40 @@ export function serveConnection(socket: WebSocket, context: ConnectionContext): 
     }
   };
 
-  const moduleFrame = (module: Module, extra: Partial<ModuleResponse>): Uint8Array => {
-    sent.set(module.path, module.hash);
-    const header: ModuleResponse = {
-      type: 'module:response',
-      ...extra,
-      path: module.path,
-      hash: module.hash,
-      contentType: CONTENT_TYPE,
-      size: module.bytes.byteLength,
-    };
-    return encodeModuleFrame(header, module.bytes);
-  };
+  /**
+   * Pushed modules' frames, taken from the shared cache when their turn comes. A module
+   * whose file changed meanwhile (the store holds another hash) is not sent: the client hears
+   * of the change through `module:updated`, and asks for the new version when it needs it.
+   */
+  function* pushFrames(modules: Module[]): Generator<Uint8Array | null> {
+    for (const module of modules) {
+      const current = context.store.peekHash(module.path);
+      if (current !== undefined && current !== module.hash) {
+        if (sent.get(module.path) === module.hash) sent.delete(module.path);
+        yield null;
+      } else {
+        yield pushFrame(module);
+      }
+    }
+  }
 
   const answerRequest = async (request: ModuleRequest): Promise<void> => {
     const outcome = await context.store.load(request.path);
     if (!outcome.ok) return sendError(outcome.code, outcome.message, request.id, request.path);
-    if (!request.deps) {
-      return send(moduleFrame(outcome.module, { id: request.id }));
-    }
+    const { module } = outcome;
+    sent.set(module.path, module.hash);
+    if (!request.deps) return send(moduleFrame(module, { id: request.id }));
     const have = request.have ?? {};
-    const closure = await importClosure(context.store, outcome.module);
+    const closure = await importClosure(context.store, module);
     const pushed = closure.filter(
-      (module) => sent.get(module.path) !== module.hash && !(Object.hasOwn(have, module.path) && have[module.path] === module.hash),
+      (dep) => sent.get(dep.path) !== dep.hash && !(Object.hasOwn(have, dep.path) && have[dep.path] === dep.hash),
     );
-    const sends = [send(moduleFrame(outcome.module, { id: request.id, push: pushed.map((module) => module.path) }))];
-    for (const module of pushed) sends.push(send(moduleFrame(module, {})));
-    await Promise.all(sends);
+    for (const dep of pushed) sent.set(dep.path, dep.hash);
+    // The answer (with its push list) goes first; the pushed frames follow it on the wire.
+    await Promise.all([
+      send(moduleFrame(module, { id: request.id, push: pushed.map((dep) => dep.path) })),
+      outbox.send(pushFrames(pushed), 'push'),
+    ]);
   };
 
   const answerCheck = async (check: ModuleCheck): Promise<void> => {

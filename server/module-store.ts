@@ -9,6 +9,12 @@ import { lexerReady, staticImports } from './imports.js';
 
 export const CONTENT_TYPE = 'text/javascript; charset=utf-8';
 
+/**
+ * Module bytes kept in memory by default. Far above a real dev graph (three's 387 modules
+ * are 2.2 MB), far below what would hurt a developer's machine.
+ */
+export const DEFAULT_MAX_CACHED_BYTES = 128 * 1024 * 1024;
+
 export interface Module {
   path: ModulePath;
   /** sha-256 of `bytes`, lowercase hex. */
@@ -33,27 +39,47 @@ interface Entry {
  * correctness never depends on the watcher: a change it missed is caught by the next stat.
  * The watcher only calls `invalidate`, which forces a re-read even when the stat looks the
  * same (an editor that restores mtime). Every load goes through the path rules of paths.ts.
+ *
+ * Loads of one path that overlap share one check: when hundreds of clients walk the same
+ * graph at once, each module is stat'ed (or resolved and read) once per wave instead of once
+ * per client (that was most of the relay's CPU under load). `invalidate` ends the sharing, so
+ * a load after it never gets a result from before it.
+ *
+ * Cached bytes are bounded by `maxCachedBytes`: past it the least recently used modules are
+ * forgotten (and read again if asked for), so a root with huge files cannot grow the relay
+ * without bound.
  */
 export class ModuleStore {
   /** Files read and hashed so far; tests use it to prove a file is hashed once per change. */
   reads = 0;
+  /** Cached modules, least recently used first (a Map iterates in insertion order). */
   private readonly entries = new Map<ModulePath, Entry>();
+  /** Sum of the cached modules' byte lengths. */
+  private cachedBytes = 0;
   /** Loads in progress, so concurrent requests for one changed file read it once. */
   private readonly pending = new Map<string, Promise<LoadResult>>();
+  /** Loads in progress per path, shared by the loads that overlap them. */
+  private readonly loading = new Map<ModulePath, Promise<LoadResult>>();
 
   constructor(
     private readonly realRoot: string,
     private readonly extensions: readonly string[],
     private readonly maxFileSize: number,
+    private readonly maxCachedBytes = DEFAULT_MAX_CACHED_BYTES,
   ) {}
 
   /** The module at `path` as it is on disk now, or why it cannot be served. Never throws. */
-  async load(path: ModulePath): Promise<LoadResult> {
-    try {
-      return await this.loadChecked(path);
-    } catch (error) {
-      return fsFailure(error);
+  load(path: ModulePath): Promise<LoadResult> {
+    let loading = this.loading.get(path);
+    if (!loading) {
+      loading = this.loadChecked(path)
+        .catch(fsFailure)
+        .finally(() => {
+          if (this.loading.get(path) === loading) this.loading.delete(path);
+        });
+      this.loading.set(path, loading);
     }
+    return loading;
   }
 
   /** The last hash read for `path`, without touching the disk. */
@@ -63,7 +89,13 @@ export class ModuleStore {
 
   /** Forgets `path` (the watcher saw it change); the next load re-reads it. */
   invalidate(path: ModulePath): void {
-    this.entries.delete(path);
+    this.forget(path);
+    this.loading.delete(path);
+  }
+
+  /** Bytes of the modules cached now (at most `maxCachedBytes`, plus the last one read). */
+  get bytes(): number {
+    return this.cachedBytes;
   }
 
   /** Cached paths under a folder path ("/lib" → "/lib/a.mjs", …). */
@@ -79,10 +111,13 @@ export class ModuleStore {
       return { ok: false, code: 'unsupported-type', message: `only ${this.extensions.join(', ')} files are served` };
     }
     const cached = this.entries.get(path);
-    if (cached && (await this.stillSameFile(checked.segments, cached.key))) return { ok: true, module: cached.module };
+    if (cached && (await this.stillSameFile(checked.segments, cached.key))) {
+      this.touch(path, cached);
+      return { ok: true, module: cached.module };
+    }
     const confined = await confine(this.realRoot, checked.segments);
     if (!confined.ok) {
-      this.entries.delete(path);
+      this.forget(path);
       return confined;
     }
     // The real file's name must carry an allowed extension too: "a.mjs" → "secrets.txt" is refused.
@@ -154,11 +189,35 @@ export class ModuleStore {
         bytes: body,
         imports: staticImports(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'), path),
       };
-      this.entries.set(path, { key: statKey(stats), module });
+      this.remember(path, { key: statKey(stats), module });
       return { ok: true, module };
     } finally {
       await handle.close().catch(() => {});
     }
+  }
+
+  /** Marks `path` as the most recently used. */
+  private touch(path: ModulePath, entry: Entry): void {
+    this.entries.delete(path);
+    this.entries.set(path, entry);
+  }
+
+  private remember(path: ModulePath, entry: Entry): void {
+    this.forget(path);
+    this.entries.set(path, entry);
+    this.cachedBytes += entry.module.bytes.byteLength;
+    // The newest entry stays even if it alone is over the cap: it is being served right now.
+    for (const [oldest] of this.entries) {
+      if (this.cachedBytes <= this.maxCachedBytes || oldest === path) break;
+      this.forget(oldest);
+    }
+  }
+
+  private forget(path: ModulePath): void {
+    const entry = this.entries.get(path);
+    if (!entry) return;
+    this.entries.delete(path);
+    this.cachedBytes -= entry.module.bytes.byteLength;
   }
 }
 

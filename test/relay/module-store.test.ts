@@ -2,6 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { realpath, rename, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ModuleStore } from '../../server/module-store.js';
+import { pushFrame } from '../../server/module-frames.js';
+import { decodeModuleFrame } from '../../protocol/frame.js';
 import { createRelay, type Relay } from '../../server/index.js';
 import { asModule, removeRoot, sha256, tempRoot, TestClient } from './helpers.js';
 
@@ -55,6 +57,67 @@ describe('ModuleStore.load', () => {
     store.invalidate('/m.mjs');
     expect(await hashOf(store)).toBe(sha256(V2));
     expect(store.reads).toBe(2);
+  });
+});
+
+describe('ModuleStore memory', () => {
+  it('keeps at most maxCachedBytes, forgetting the least recently used module, and reads it again when asked', async () => {
+    const real = await realpath(root);
+    const size = Buffer.byteLength(V1);
+    for (const name of ['a', 'b', 'c']) await writeFile(join(root, `${name}.mjs`), V1);
+    // Room for two modules.
+    const store = new ModuleStore(real, ['.mjs'], 1 << 20, 2 * size);
+    await store.load('/a.mjs');
+    await store.load('/b.mjs');
+    await store.load('/a.mjs'); // a is now the most recently used
+    await store.load('/c.mjs'); // evicts b
+    expect(store.bytes).toBe(2 * size);
+    expect(store.peekHash('/b.mjs')).toBeUndefined();
+    expect(store.peekHash('/a.mjs')).toBe(sha256(V1));
+    expect(store.reads).toBe(3);
+    const again = await store.load('/b.mjs');
+    expect(again.ok && again.module.hash).toBe(sha256(V1));
+    expect(store.reads).toBe(4);
+    expect(store.bytes).toBe(2 * size);
+  });
+
+  it('still serves a module larger than the cap on its own', async () => {
+    const store = new ModuleStore(await realpath(root), ['.mjs'], 1 << 20, 4);
+    expect(await hashOf(store)).toBe(sha256(V1));
+    expect(store.bytes).toBe(Buffer.byteLength(V1));
+  });
+});
+
+describe('ModuleStore overlapping loads', () => {
+  it('shares one load among overlapping callers, but a load after invalidate sees the new file', async () => {
+    const store = new ModuleStore(await realpath(root), ['.mjs'], 1 << 20);
+    const first = store.load('/m.mjs');
+    expect(store.load('/m.mjs')).toBe(first);
+    await rewriteKeepingStat(join(root, 'm.mjs'), V2);
+    store.invalidate('/m.mjs');
+    const after = store.load('/m.mjs');
+    expect(after).not.toBe(first);
+    const outcome = await after;
+    expect(outcome.ok && outcome.module.hash).toBe(sha256(V2));
+    await first;
+  });
+});
+
+describe('pushed module frames', () => {
+  it('are encoded once per module version and shared; a new version gets its own frame', async () => {
+    const store = new ModuleStore(await realpath(root), ['.mjs'], 1 << 20);
+    const v1 = await store.load('/m.mjs');
+    if (!v1.ok) throw new Error(v1.message);
+    expect(pushFrame(v1.module)).toBe(pushFrame(v1.module));
+    await writeFile(join(root, 'm.mjs'), `${V2}// longer\n`);
+    const v2 = await store.load('/m.mjs');
+    if (!v2.ok) throw new Error(v2.message);
+    expect(pushFrame(v2.module)).not.toBe(pushFrame(v1.module));
+    const decoded = decodeModuleFrame(pushFrame(v2.module));
+    expect(decoded?.header).toEqual({
+      type: 'module:response', path: '/m.mjs', hash: sha256(`${V2}// longer\n`), contentType: 'text/javascript; charset=utf-8',
+      size: Buffer.byteLength(`${V2}// longer\n`),
+    });
   });
 });
 
