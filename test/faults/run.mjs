@@ -26,7 +26,7 @@ const rows = existsSync(results)
 rmSync(scratch, { recursive: true, force: true });
 
 // Other work may be in progress in the same checkout: say exactly what code was measured.
-const git = (...args) => spawnSync('git', args, { cwd: repo, encoding: 'utf8' }).stdout?.trim() ?? '';
+const git = (...args) => spawnSync('git', args, { cwd: repo, encoding: 'utf8' }).stdout?.trimEnd() ?? '';
 const commit = git('rev-parse', '--short', 'HEAD') || 'unknown';
 const dirty = git('status', '--porcelain', '--', 'server', 'sw', 'client', 'protocol', 'test/faults')
   .split('\n').filter(Boolean).map((line) => line.slice(3));
