@@ -20,7 +20,7 @@ Options:
                         repeatable (default: loopback origins of the relay's port and, under serve, the HTTP port)
   --ext <.ext>          serve modules with this extension; repeatable (default ${RELAY_DEFAULTS.extensions.join(' ')})
   --max-file-size <n>   largest module served, in bytes (default ${RELAY_DEFAULTS.maxFileSize})
-  --debounce <ms>       watcher coalescing window (default ${RELAY_DEFAULTS.debounceMs})
+  --debounce <ms>       watcher burst coalescing window in ms (default ${RELAY_DEFAULTS.debounceMs})
   --no-watch            do not watch <root> (no module:updated / module:removed broadcasts)
   -h, --help            show this help
 

@@ -23,7 +23,10 @@ export interface RelayOptions {
   maxPayload?: number;
   /** Requests one connection may have unanswered at once; default 64. */
   maxInFlight?: number;
-  /** Watcher coalescing window in ms; default 20. */
+  /**
+   * Watcher coalescing window in ms, default 20: events of a burst are collected until this
+   * long passes without one. The first change after a quiet period is flushed within 3 ms.
+   */
   debounceMs?: number;
   /** Watch the root and broadcast changes; default true. */
   watch?: boolean;
