@@ -28,6 +28,8 @@ export interface ModuleRelayClientOptions {
   budget?: number;
   /** Module file extensions the worker answers, with the dot. Default: the worker's (.mjs, .js). */
   extensions?: string[];
+  /** Bytes of module bodies the worker keeps in memory (the rest stay in Cache Storage). Default: the worker's (64 MiB). */
+  memoryBytes?: number;
   /** Reload the page when a module changes. Default false. */
   reloadOnUpdate?: boolean;
   /** Heartbeat interval while the page is visible, in ms; 0 turns it off. Default 20000. */
@@ -88,6 +90,7 @@ export async function registerModuleRelay(options: ModuleRelayClientOptions = {}
   const query = new URLSearchParams({ relay: o.relayUrl ?? defaultRelayUrl() });
   if (o.budget !== undefined) query.set('budget', String(o.budget));
   if (o.extensions) query.set('ext', o.extensions.join(','));
+  if (o.memoryBytes !== undefined) query.set('memory', String(o.memoryBytes));
   const scriptUrl = `${o.swUrl}?${query}`;
 
   let timer: ReturnType<typeof setTimeout> | undefined;

@@ -1,5 +1,6 @@
 import { createStore, entries, promisifyRequest } from 'idb-keyval';
 import type { Hash, ModulePath, ProtocolVersion } from '../protocol/wire.js';
+import { BodyMemory } from './body-memory.js';
 
 const PROTOCOL_VERSION: ProtocolVersion = 1;
 /** Bodies live here; the name carries the protocol version so a bump starts clean. */
@@ -47,15 +48,16 @@ function isQuotaError(error: unknown): boolean {
 }
 
 /**
- * Cache Storage for bodies + idb-keyval for metadata + an in-memory copy of both, so a
- * warm hit is answered from memory without `caches.match`. The in-memory `meta` map is the
+ * Cache Storage for bodies + idb-keyval for metadata + an in-memory copy of both (bodies
+ * up to a byte budget, see body-memory.ts), so a warm hit is answered from memory without
+ * `caches.match`. The in-memory `meta` map is the
  * truth during one worker lifetime: evictions apply to it synchronously (a batch is atomic
  * for every later fetch), persistent deletes follow. Writes go Cache Storage first, then
  * metadata, so an entry is only ever served with both.
  */
 export class ModuleCache {
   private meta = new Map<string, ModuleMeta>();
-  private bodies = new Map<string, ArrayBuffer>();
+  private bodies: BodyMemory;
   private epochs = new Map<ModulePath, number>();
   private cache: Promise<Cache> = caches.open(CACHE_NAME);
   private store = createStore('modrelay', 'modules');
@@ -64,7 +66,8 @@ export class ModuleCache {
   /** Metadata read once per worker start. */
   readonly loaded: Promise<void>;
 
-  constructor() {
+  constructor(memoryBytes: number) {
+    this.bodies = new BodyMemory(memoryBytes);
     this.loaded = entries<string, ModuleMeta>(this.store).then(
       (rows) => { for (const [url, meta] of rows) if (!this.meta.has(url)) this.meta.set(url, meta); },
       () => undefined, // no IndexedDB (private mode): run with an empty cache
@@ -105,8 +108,8 @@ export class ModuleCache {
   }
 
   /**
-   * Caches verified bytes under `url`: in memory at once (served from there for the rest of
-   * this worker's life), then Cache Storage, then metadata. Resolves true once persisted;
+   * Caches verified bytes under `url`: in memory at once (served from there while they stay
+   * within the memory budget), then Cache Storage, then metadata. Resolves true once persisted;
    * false (nothing persisted) on a quota error or when the path was invalidated meanwhile.
    */
   put(url: string, v: Verified, source: ModuleMeta['source'], kind: ModuleMeta['kind']): Promise<boolean> {

@@ -21,7 +21,7 @@ const CONFIRM_DELAY_MS = 50;
  */
 export class ModuleRelay {
   readonly options: ResolvedOptions;
-  readonly cache = new ModuleCache();
+  readonly cache: ModuleCache;
   readonly socket: RelaySocket<Promise<Verified | null>>;
   /** True once this worker checked its cache against the relay over the current link. */
   validated = false;
@@ -47,6 +47,7 @@ export class ModuleRelay {
 
   constructor(options: ModuleRelayOptions = {}) {
     this.options = resolveOptions(options, self);
+    this.cache = new ModuleCache(this.options.memoryBytes);
     this.socket = new RelaySocket(this.options.relayUrl, {
       ready: (hello) => this.onReady(hello),
       down: () => this.onDown(),

@@ -1,6 +1,6 @@
 /**
  * Options of the Service Worker engine. Our own `sw.js` reads them from its script URL
- * (`/sw.js?relay=ws%3A%2F%2F127.0.0.1%3A8889%2F&budget=500`), so a worker the browser
+ * (`/sw.js?relay=ws%3A%2F%2F127.0.0.1%3A8889%2F&budget=500&memory=67108864`), so a worker the browser
  * restarts with fresh globals knows them without asking a page.
  */
 export interface ModuleRelayOptions {
@@ -12,15 +12,24 @@ export interface ModuleRelayOptions {
   extensions?: string[];
   /** URL prefix handled; default: the registration's scope. */
   scope?: string;
+  /**
+   * Bytes of module bodies kept in memory (least recently used dropped first; they stay in
+   * Cache Storage). Default 64 MiB.
+   */
+  memoryBytes?: number;
 }
 
 export type ResolvedOptions = Required<ModuleRelayOptions>;
 
-export const DEFAULTS = { budget: 500, extensions: ['.mjs', '.js'] } as const;
+export const DEFAULTS = { budget: 500, extensions: ['.mjs', '.js'], memoryBytes: 64 * 1024 * 1024 } as const;
 
 export function resolveOptions(options: ModuleRelayOptions, self: ServiceWorkerGlobalScope): ResolvedOptions {
   const budget = options.budget ?? DEFAULTS.budget;
   if (!(budget >= 0) || !Number.isFinite(budget)) throw new TypeError(`modrelay: budget must be a finite number ≥ 0, got ${budget}`);
+  const memoryBytes = options.memoryBytes ?? DEFAULTS.memoryBytes;
+  if (!(memoryBytes >= 0) || !Number.isFinite(memoryBytes)) {
+    throw new TypeError(`modrelay: memoryBytes must be a finite number ≥ 0, got ${memoryBytes}`);
+  }
   const relayUrl = options.relayUrl ?? `ws://${self.location.hostname}:8889/`;
   if (!/^wss?:\/\//.test(relayUrl)) throw new TypeError(`modrelay: relayUrl must be a ws:// or wss:// URL, got ${relayUrl}`);
   return {
@@ -28,6 +37,7 @@ export function resolveOptions(options: ModuleRelayOptions, self: ServiceWorkerG
     budget,
     extensions: options.extensions ?? [...DEFAULTS.extensions],
     scope: options.scope ?? self.registration.scope,
+    memoryBytes,
   };
 }
 
@@ -41,5 +51,7 @@ export function optionsFromScriptUrl(scriptUrl: string): ModuleRelayOptions {
   if (budget !== null && budget !== '') options.budget = Number(budget);
   const ext = query.get('ext');
   if (ext) options.extensions = ext.split(',');
+  const memory = query.get('memory');
+  if (memory !== null && memory !== '') options.memoryBytes = Number(memory);
   return options;
 }
