@@ -317,7 +317,8 @@ await rm(tmp, { recursive: true, force: true });
 /** @param {string[]} gitArgs */
 function git(gitArgs) {
   try {
-    return execFileSync('git', gitArgs, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    // trimEnd, not trim: `status --porcelain` lines start with a significant space.
+    return execFileSync('git', gitArgs, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trimEnd();
   } catch {
     return null;
   }
