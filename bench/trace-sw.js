@@ -12,7 +12,7 @@
  * `Cache-Control: immutable` instead (no Service Worker), to compare against. The raw trace is left in a temp folder for
  * chrome://tracing or https://ui.perfetto.dev.
  */
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -56,6 +56,8 @@ try {
 } finally {
   await browser.close();
   await server.close();
+  // Keep only the trace.
+  await rm(site.root, { recursive: true, force: true });
 }
 
 /**

@@ -9,7 +9,7 @@
  *
  *   node bench/experiments/http-cache-refresh.js
  */
-import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -54,4 +54,5 @@ try {
 } finally {
   await browser.close();
   server.close();
+  await rm(root, { recursive: true, force: true });
 }

@@ -15,7 +15,7 @@
  *
  * `--trace` also traces one more warm reload of that variant and prints where it went.
  */
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -149,6 +149,7 @@ try {
   await browser.close();
   plain.close();
   immutable.close();
+  await rm(tmp, { recursive: true, force: true });
 }
 const floor = median(/** @type {number[]} */ (samples.floor));
 console.log(`\nthree, warm reload, median of ${RUNS} (load average ${os.loadavg()[0]?.toFixed(1)})`);
