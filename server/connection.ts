@@ -20,6 +20,11 @@ export interface ConnectionContext {
   maxInFlight: number;
 }
 
+export interface Connection {
+  /** Queues a broadcast (`module:updated` / `module:removed`, already serialized). */
+  notify(frame: string): void;
+}
+
 /**
  * Serves one socket: says hello, then answers each frame. Every frame is validated; a bad
  * one gets `bad-request` and the connection keeps serving. At most `maxInFlight` requests
@@ -27,7 +32,7 @@ export interface ConnectionContext {
  * that does not read cannot make the relay buffer without bound. Frames leave through an
  * `Outbox`: paced on the socket's buffer, answers ahead of pushes.
  */
-export function serveConnection(socket: WebSocket, context: ConnectionContext): void {
+export function serveConnection(socket: WebSocket, context: ConnectionContext): Connection {
   let inFlight = 0;
   /**
    * path → hash of every module frame sent on this socket. A push never repeats one: a page
@@ -158,4 +163,9 @@ export function serveConnection(socket: WebSocket, context: ConnectionContext): 
   // Without a listener an 'error' (e.g. an oversized frame) would be thrown; ws closes the socket itself.
   socket.on('error', () => {});
   void send(context.hello);
+  return {
+    // In the answer lane: after any answer already waiting (so an answer read before a change
+    // never arrives after the news of it), ahead of pushes still waiting.
+    notify: (frame) => void outbox.send(frame, 'answer'),
+  };
 }

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Hello, ModuleRemoved, ModuleUpdated, ProtocolVersion } from '../protocol/wire.js';
-import { serveConnection } from './connection.js';
+import { serveConnection, type Connection } from './connection.js';
 import { ModuleStore } from './module-store.js';
 import { resolveRelayOptions, type RelayOptions } from './options.js';
 import { OriginAllowlist } from './origins.js';
@@ -47,6 +47,8 @@ export async function createRelayInternal(options: RelayOptions): Promise<RelayI
     limits: { maxPayload: resolved.maxPayload, maxInFlight: resolved.maxInFlight, maxFileSize: resolved.maxFileSize },
   };
 
+  /** Each socket's connection, so broadcasts queue behind its answers (see Connection.notify). */
+  const connections = new WeakMap<WebSocket, Connection>();
   // permessage-deflate is off: slow and memory-fragmenting under concurrency (nodejs/node#8871),
   // and pointless on loopback. `noServer` so the upgrade is checked here, not in verifyClient.
   const wss = new WebSocketServer({ noServer: true, maxPayload: resolved.maxPayload, perMessageDeflate: false });
@@ -64,7 +66,7 @@ export async function createRelayInternal(options: RelayOptions): Promise<RelayI
       return;
     }
     wss.handleUpgrade(request, socket, head, (ws: WebSocket) => {
-      serveConnection(ws, { store, hello, maxInFlight: resolved.maxInFlight });
+      connections.set(ws, serveConnection(ws, { store, hello, maxInFlight: resolved.maxInFlight }));
     });
   });
 
@@ -73,8 +75,9 @@ export async function createRelayInternal(options: RelayOptions): Promise<RelayI
     if (batch.updated.length > 0) frames.push(JSON.stringify({ type: 'module:updated', modules: batch.updated } satisfies ModuleUpdated));
     if (batch.removed.length > 0) frames.push(JSON.stringify({ type: 'module:removed', paths: batch.removed } satisfies ModuleRemoved));
     for (const client of wss.clients) {
-      if (client.readyState !== client.OPEN) continue;
-      for (const frame of frames) client.send(frame);
+      const connection = connections.get(client);
+      if (client.readyState !== client.OPEN || !connection) continue;
+      for (const frame of frames) connection.notify(frame);
     }
   };
 

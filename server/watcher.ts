@@ -28,16 +28,14 @@ const QUICK_MS = 3;
  * delay) a second 'change' for a file within 50 ms of the last one it emitted, and a second
  * 'unlink' within 100 ms (node_modules/chokidar/index.js `_throttle`): a save 30 ms after
  * another would otherwise never be announced. The check re-hashes, so it costs a read and
- * says nothing when nothing changed. A path that looks gone is announced only if it is still
- * gone then: an editor that moves the file away and writes a new one (vim's backup) is an
- * update, not a removal and an update.
+ * says nothing when nothing changed.
  */
 const SETTLE_MS = 110;
 
 interface Dirty {
   /** An event said the file went away, or the relay knew the file: a failed load means removed. */
   maybeGone: boolean;
-  /** Only a settle check wants this path (no event since its last flush). */
+  /** Only a later check wants this path (no event since its last flush). */
   settle: boolean;
 }
 
@@ -122,19 +120,21 @@ export function watchRoot(
     dirty.set(path, known ? { maybeGone: known.maybeGone || state.maybeGone, settle: known.settle && state.settle } : state);
   };
 
-  const settleLater = (paths: Map<ModulePath, boolean>) => {
+  /** Checks `paths` again after `delayMs` (the path → `maybeGone` of the next check). */
+  const checkLater = (paths: Map<ModulePath, boolean>, delayMs: number) => {
     if (paths.size === 0 || closed) return;
     const settle = setTimeout(() => {
       settleTimers.delete(settle);
       for (const [path, maybeGone] of paths) markDirty(path, { maybeGone, settle: true });
       schedule();
-    }, SETTLE_MS);
+    }, delayMs);
     settleTimers.add(settle);
   };
 
   const flush = async (paths: Map<ModulePath, Dirty>) => {
     const batch: ChangeBatch = { updated: [], removed: [] };
     const recheck = new Map<ModulePath, boolean>();
+    const confirm = new Map<ModulePath, boolean>();
     for (const [path, { maybeGone, settle }] of paths) {
       const previous = store.peekHash(path);
       store.invalidate(path);
@@ -144,12 +144,16 @@ export function watchRoot(
         if (outcome.module.hash !== previous) batch.updated.push({ path, hash: outcome.module.hash });
         if (!settle) recheck.set(path, gone);
       } else if (!settle) {
-        recheck.set(path, gone);
+        confirm.set(path, gone);
       } else if (gone) {
         batch.removed.push(path);
       }
     }
-    settleLater(recheck);
+    checkLater(recheck, SETTLE_MS);
+    // A path that looks gone is announced only if it is still gone a debounce window later: an
+    // editor that moves the file away and writes a new one (vim's backup) makes one update, not
+    // a removal and then an update.
+    checkLater(confirm, Math.max(debounceMs, QUICK_MS));
     if (batch.updated.length > 0 || batch.removed.length > 0) onChange(batch);
   };
 

@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { createRelay, type Relay } from '../../server/index.js';
-import { asModule, nextId, removeRoot, sha256, tempRoot, TestClient } from './helpers.js';
+import { asModule, nextId, removeRoot, sha256, tempRoot, TestClient, type Received } from './helpers.js';
 
 /** 40 leaves of 512 KiB: a 20 MiB push, more than loopback's socket buffers and the relay's pacing window. */
 const LEAVES = 40;
@@ -19,7 +21,7 @@ beforeEach(async () => {
   };
   for (let i = 0; i < LEAVES; i++) files[leafName(i)] = leafSource(i);
   root = await tempRoot(files);
-  relay = await createRelay({ root, port: 0, watch: false });
+  relay = await createRelay({ root, port: 0 });
 });
 afterEach(async () => {
   for (const client of clients.splice(0)) client.close();
@@ -60,5 +62,39 @@ describe('a push in progress', () => {
     const pushed = frames.filter((frame) => frame.header.id === undefined);
     expect(new Set(pushed.map((frame) => frame.header.path)).size).toBe(LEAVES);
     for (const frame of pushed) expect(sha256(frame.body)).toBe(frame.header.hash);
+  });
+
+  it('never delivers the old version of a changed module after the module:updated that replaced it', async () => {
+    const client = await TestClient.open(relay.url);
+    clients.push(client);
+    await client.hello();
+    const last = `/${leafName(LEAVES - 1)}`;
+    client.socket.pause();
+    const pushId = nextId();
+    client.send({ type: 'module:request', id: pushId, path: '/entry.mjs', deps: true });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    // An explicit answer for the last leaf waits behind the full socket, like the rest of the push.
+    const requestId = nextId();
+    client.send({ type: 'module:request', id: requestId, path: last });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const changed = `export const changed = true;\n`;
+    await writeFile(join(root, leafName(LEAVES - 1)), changed);
+    // Bounded: long enough for the watcher to flush and broadcast.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    client.socket.resume();
+    // Everything arrives (bounded wait): the answer, the push (less what changed) and the update.
+    const isUpdate = (item: Received) => item.kind === 'json' && item.message.type === 'module:updated';
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline && !(client.pending().some(isUpdate) && client.pending().filter((item) => item.kind === 'module').length >= LEAVES)) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const arrived = client.pending();
+    const at = arrived.findIndex(isUpdate);
+    expect(at).toBeGreaterThanOrEqual(0);
+    const update = arrived[at] as { message: { modules: { path: string; hash: string }[] } };
+    expect(update.message.modules).toContainEqual({ path: last, hash: sha256(changed) });
+    // The old version of the leaf may come before the update, never after it.
+    const staleAfter = arrived.slice(at + 1).filter((item) => item.kind === 'module' && item.header.path === last && item.header.hash !== sha256(changed));
+    expect(staleAfter).toEqual([]);
   });
 });
