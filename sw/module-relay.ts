@@ -14,6 +14,12 @@ const MAX_WAKEUPS = 8;
 const PUSH_GRACE = 4;
 /** HTTP copies are confirmed in batches collected over this window. */
 const CONFIRM_DELAY_MS = 50;
+/**
+ * At most this many edited modules of one `module:updated` batch are fetched ahead of the
+ * next load; a branch switch touching thousands waits for the load (which asks with `deps`),
+ * so its requests do not queue behind a refresh it may never need.
+ */
+const MAX_REFRESH = 32;
 
 /**
  * The engine shared by our own sw.js and the Workbox strategy: one socket, one cache, the
@@ -34,6 +40,12 @@ export class ModuleRelay {
    * for says `relay`, not `cache`. A navigation starts a new load and clears it.
    */
   private unserved = new Set<ModulePath>();
+  /**
+   * Edited modules fetched ahead of the next load (see `refresh`): their first answer says
+   * `relay` too. Unlike `unserved`, a navigation does not clear it — the reload that follows
+   * an edit is the load they were fetched for.
+   */
+  private refreshed = new Set<ModulePath>();
   private changed = deferred<void>();
   private toConfirm = new Map<ModulePath, Hash>();
   private confirmTimer: ReturnType<typeof setTimeout> | undefined;
@@ -143,7 +155,10 @@ export class ModuleRelay {
 
   /** True the first time a pushed module is served (it came over the socket for this load). */
   takeUnserved(url: string, path: ModulePath): boolean {
-    return url === this.urlOf(path) && this.unserved.delete(path);
+    if (url !== this.urlOf(path)) return false;
+    const pushed = this.unserved.delete(path);
+    const refreshed = this.refreshed.delete(path);
+    return pushed || refreshed;
   }
 
   /** path → hash of validated cached modules, sent as `have` so pushes skip them. */
@@ -205,12 +220,15 @@ export class ModuleRelay {
   private onUpdated({ modules }: ModuleUpdated): void {
     // The whole batch is evicted before anything else runs: no reload sees half of it.
     const stale: string[] = [];
+    const used: ModulePath[] = [];
     for (const { path, hash } of modules) {
       this.cache.touch(path);
       for (const url of this.cache.urlsOf(path)) if (this.cache.get(url)!.hash !== hash) stale.push(url);
+      if (this.cache.get(this.urlOf(path))?.kind === 'module') used.push(path);
       this.dropExpected(path);
     }
     this.cache.evict(stale);
+    if (used.length <= MAX_REFRESH) for (const path of used) this.refresh(path);
     for (const { path, hash } of modules) {
       void this.post({ source: 'modrelay', type: 'module:updated', url: this.urlOf(path), path, hash });
     }
@@ -225,6 +243,33 @@ export class ModuleRelay {
     }
     this.cache.evict(stale);
     for (const path of paths) void this.post({ source: 'modrelay', type: 'module:removed', url: this.urlOf(path), path });
+  }
+
+  /**
+   * Fetches the new version of an edited module the page was using, now, instead of during
+   * the reload that usually follows: a reload keeps this worker busy with hundreds of
+   * fetch events, and the edited module's relay answer then missed the budget and went to
+   * HTTP (docs/performance.md, observation 3). A fetch for it meanwhile waits for this
+   * answer like for a push (`expectedAt`); a newer edit drops it (`dropExpected`, epochs).
+   */
+  private refresh(path: ModulePath): void {
+    if (this.socket.state !== 'ready' || this.expected.has(path)) return;
+    const waiting = deferred<Verified | null>();
+    this.expected.set(path, waiting);
+    const landed = (v: Verified | null) => {
+      waiting.resolve(v);
+      if (this.expected.get(path) === waiting) this.expected.delete(path);
+    };
+    this.socket.request({ type: 'module:request', path }).then(
+      async (reply) => {
+        const v = 'frame' in reply ? await reply.frame : null;
+        if (!v || !this.current(v)) return landed(null);
+        this.refreshed.add(path);
+        landed(v);
+        await this.cache.put(this.urlOf(path), v, 'relay', 'module');
+      },
+      () => landed(null),
+    );
   }
 
   private dropExpected(path: ModulePath): void {

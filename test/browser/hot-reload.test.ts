@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { browserHarness } from '../support/harness.js';
 import { appResult } from '../support/page-log.js';
-import { waitCached, waitUpdates } from '../support/wait.js';
+import { poll, waitCached, waitUpdates } from '../support/wait.js';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
@@ -43,6 +43,30 @@ describe('hot reload', () => {
     const served = await log.byPath();
     expect(served.get('/lib/label.mjs')).toMatchObject({ fromSW: true, source: 'relay' });
     expect(served.get('/app.mjs')).toMatchObject({ fromSW: true, source: 'cache' });
+  });
+
+  test('an edited module the page uses is fetched over the relay before the reload asks for it', async () => {
+    const site = await h.site(FILES);
+    const server = await h.serve(site.root);
+    const { page, log } = await h.page();
+    await page.goto(server.url);
+    expect(await appResult(page)).toEqual({ left: 'left-v1', label: 'old' });
+    await waitCached(page, ['/lib/label.mjs']);
+
+    await site.write('lib/label.mjs', `export const label = 'ahead';\n`);
+    await waitUpdates(page, ['/lib/label.mjs']);
+    // No load asks for it, yet the new version lands in the cache (bounded wait).
+    await poll(() => page.evaluate(async () => {
+      const cached = await (await caches.open('modrelay-v1')).match(new URL('/lib/label.mjs', location.origin).href);
+      return (await cached?.text())?.includes('ahead') ?? false;
+    }));
+
+    log.reset();
+    await page.reload();
+    expect(await appResult(page)).toEqual({ left: 'left-v1', label: 'ahead' });
+    const served = await log.byPath();
+    // It travelled over the relay for this reload: labelled `relay`, not `cache`, and never HTTP.
+    expect(served.get('/lib/label.mjs')).toMatchObject({ fromSW: true, source: 'relay' });
   });
 
   test('two modules that must agree are never seen half-applied', async () => {

@@ -1,12 +1,26 @@
 import type { Page } from 'playwright-core';
 
 /**
+ * Calls `check` (typically a `page.evaluate` of an async test) until it resolves true. Not
+ * `page.waitForFunction`: Playwright 1.65 does not await a predicate's promise there, so an
+ * async predicate counts as true at once. Bounded: throws after `timeout`.
+ */
+export async function poll(check: () => Promise<boolean>, timeout = 10_000): Promise<void> {
+  const until = Date.now() + timeout;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() >= until) throw new Error(`poll: not true within ${timeout} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/**
  * Waits until the worker has cached `paths` (Cache Storage entry + IndexedDB metadata), as
  * the page sees it; with `kind`, until their metadata has that kind ('module': vouched for
  * by the relay). Bounded: throws after `timeout`.
  */
 export async function waitCached(page: Page, paths: string[], options: { kind?: 'module' | 'shell'; timeout?: number } = {}): Promise<void> {
-  await page.waitForFunction(async ({ wanted, kind }) => {
+  await poll(() => page.evaluate(async ({ wanted, kind }) => {
     const cache = await caches.open('modrelay-v1');
     const metadata = await new Promise<Map<string, { kind: string }>>((resolve) => {
       const found = new Map<string, { kind: string }>();
@@ -31,7 +45,7 @@ export async function waitCached(page: Page, paths: string[], options: { kind?: 
       if (!meta || (kind && meta.kind !== kind) || !(await cache.match(url))) return false;
     }
     return true;
-  }, { wanted: paths, kind: options.kind }, { timeout: options.timeout ?? 10_000, polling: 100 });
+  }, { wanted: paths, kind: options.kind }), options.timeout);
 }
 
 /** Waits until the page heard `modrelay:update` for every path in `paths`. */
