@@ -30,11 +30,16 @@ export function fetchPage(engine: ModuleRelay, request: Request): Handled {
   return { response, done: response.then(settle, settle) };
 }
 
-/** Caches a page (or any other network-first file) fetched over HTTP. */
+/**
+ * Caches a page (or any other network-first file) fetched over HTTP. Every reload fetches
+ * the page again; unchanged bytes are not written to Cache Storage and IndexedDB again.
+ */
 export async function keep(engine: ModuleRelay, url: string, response: Response): Promise<boolean> {
   const path = relayPath(url) ?? url;
   const epoch = engine.cache.epoch(path);
   const bytes = await response.arrayBuffer();
+  const hash = await sha256Hex(bytes);
+  if (engine.cache.get(url)?.hash === hash) return true;
   const contentType = response.headers.get('content-type') ?? 'text/html';
-  return engine.cache.put(url, { path, hash: await sha256Hex(bytes), bytes, epoch, contentType }, 'network', 'shell');
+  return engine.cache.put(url, { path, hash, bytes, epoch, contentType }, 'network', 'shell');
 }

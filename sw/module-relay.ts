@@ -33,6 +33,7 @@ export class ModuleRelay {
   validated = false;
   /** URLs the relay refused (not under its root, …): network-first from now on. */
   readonly shellUrls = new Set<string>();
+  private readonly refused = (url: string) => void this.shellUrls.add(url);
   /** Paths listed in a `push` whose frame is still on its way. */
   private expected = new Map<ModulePath, Deferred<Verified | null>>();
   /**
@@ -144,7 +145,7 @@ export class ModuleRelay {
     this.toConfirm.clear();
     const link = this.link;
     this.socket.request({ type: 'manifest:check', entries }).then((answer) => {
-      if ('type' in answer && answer.type === 'manifest:status' && link === this.link) reconcile(this.cache, entries, answer);
+      if ('type' in answer && answer.type === 'manifest:status' && link === this.link) reconcile(this.cache, entries, answer, this.refused);
     }, () => undefined);
   }
 
@@ -186,7 +187,7 @@ export class ModuleRelay {
     const link = ++this.link;
     this.attemptStarted = Date.now();
     this.notify();
-    void validate(this.cache, this.socket, (path) => this.isModulePath(path)).then((ok) => {
+    void validate(this.cache, this.socket, (path) => this.isModulePath(path), this.refused).then((ok) => {
       if (link !== this.link || this.socket.state !== 'ready') return;
       this.validated = ok;
       this.notify();

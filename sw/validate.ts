@@ -9,7 +9,7 @@ import type { Answer, RelaySocket } from './relay-socket.js';
  * resolves true. Resolves false if the relay did not answer (the link dropped).
  */
 export async function validate<F>(
-  cache: ModuleCache, socket: RelaySocket<F>, isModule: (path: ModulePath) => boolean,
+  cache: ModuleCache, socket: RelaySocket<F>, isModule: (path: ModulePath) => boolean, refused: (url: string) => void,
 ): Promise<boolean> {
   await cache.loaded;
   const sent = cache.manifest(isModule);
@@ -21,12 +21,18 @@ export async function validate<F>(
     return false;
   }
   if (!('type' in answer) || answer.type !== 'manifest:status') return false;
-  reconcile(cache, sent, answer);
+  reconcile(cache, sent, answer, refused);
   return true;
 }
 
-/** Applies a `manifest:status` synchronously, so the whole batch lands before any read. */
-export function reconcile(cache: ModuleCache, sent: Record<ModulePath, Hash>, status: ManifestStatus): void {
+/**
+ * Applies a `manifest:status` synchronously, so the whole batch lands before any read.
+ * `refused` hears the URLs of HTTP copies the relay does not serve: asking it for them
+ * again would only cost a round trip before the same HTTP fetch.
+ */
+export function reconcile(
+  cache: ModuleCache, sent: Record<ModulePath, Hash>, status: ManifestStatus, refused: (url: string) => void,
+): void {
   const removed = new Set(status.removed);
   for (const path of [...Object.keys(status.changed), ...removed]) cache.touch(path);
   const stale: string[] = [];
@@ -35,8 +41,12 @@ export function reconcile(cache: ModuleCache, sent: Record<ModulePath, Hash>, st
     if (removed.has(meta.path)) {
       // Not (or no longer) served by the relay, e.g. /@modrelay/client.mjs: an HTTP copy
       // stays as a network-first copy for offline use; a relay copy of a deleted file goes.
-      if (meta.source === 'network') cache.setKind(url, meta.hash, 'shell');
-      else stale.push(url);
+      if (meta.source === 'network') {
+        cache.setKind(url, meta.hash, 'shell');
+        refused(url);
+      } else {
+        stale.push(url);
+      }
       continue;
     }
     const current = status.changed[meta.path] ?? sent[meta.path];
