@@ -68,8 +68,19 @@ export class ModuleCache {
 
   constructor(memoryBytes: number) {
     this.bodies = new BodyMemory(memoryBytes);
-    this.loaded = entries<string, ModuleMeta>(this.store).then(
-      (rows) => { for (const [url, meta] of rows) if (!this.meta.has(url)) this.meta.set(url, meta); },
+    this.loaded = Promise.all([
+      entries<string, ModuleMeta>(this.store),
+      this.cache.then((cache) => cache.keys()).then((requests) => new Set(requests.map((r) => r.url)), () => null),
+    ]).then(
+      ([rows, bodies]) => {
+        for (const [url, meta] of rows) {
+          if (this.meta.has(url)) continue;
+          // Metadata whose body is gone (Cache Storage cleared on its own, e.g. from DevTools)
+          // must not be sent as `have`: the relay would skip pushing what this worker lacks.
+          if (bodies && !bodies.has(url)) void this.writeMeta(url, null).catch(() => undefined);
+          else this.meta.set(url, meta);
+        }
+      },
       () => undefined, // no IndexedDB (private mode): run with an empty cache
     );
   }
