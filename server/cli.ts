@@ -22,6 +22,7 @@ Options:
   --max-file-size <n>   largest module served, in bytes (default ${RELAY_DEFAULTS.maxFileSize})
   --debounce <ms>       watcher burst coalescing window in ms (default ${RELAY_DEFAULTS.debounceMs})
   --no-watch            do not watch <root> (no module:updated / module:removed broadcasts)
+  --no-prewarm          do not read <root>'s modules ahead at start-up (by default up to 5,000 are)
   -h, --help            show this help
 
 Dotfiles, dot-folders and paths leaving <root> are never served; node_modules is served but not watched.
@@ -51,6 +52,7 @@ async function main(argv: string[]): Promise<void> {
         'max-file-size': { type: 'string' },
         debounce: { type: 'string' },
         'no-watch': { type: 'boolean' },
+        'no-prewarm': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -78,6 +80,7 @@ async function main(argv: string[]): Promise<void> {
     maxFileSize: integer('max-file-size', values['max-file-size'], RELAY_DEFAULTS.maxFileSize),
     debounceMs: integer('debounce', values.debounce, RELAY_DEFAULTS.debounceMs),
     watch: !values['no-watch'],
+    prewarm: !values['no-prewarm'],
   };
 
   let close: () => Promise<void>;

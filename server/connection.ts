@@ -87,7 +87,7 @@ export function serveConnection(socket: WebSocket, context: ConnectionContext): 
   }
 
   const answerRequest = async (request: ModuleRequest): Promise<void> => {
-    const outcome = await context.store.load(request.path);
+    const outcome = await context.store.serve(request.path);
     if (!outcome.ok) return sendError(outcome.code, outcome.message, request.id, request.path);
     const { module } = outcome;
     sent.set(module.path, module.hash);
@@ -106,7 +106,7 @@ export function serveConnection(socket: WebSocket, context: ConnectionContext): 
   };
 
   const answerCheck = async (check: ModuleCheck): Promise<void> => {
-    const outcome = await context.store.load(check.path);
+    const outcome = await context.store.serve(check.path);
     const status: ModuleStatus = { type: 'module:status', id: check.id, path: check.path, status: 'gone' };
     if (outcome.ok) {
       status.status = outcome.module.hash === check.hash ? 'current' : 'changed';
@@ -120,7 +120,7 @@ export function serveConnection(socket: WebSocket, context: ConnectionContext): 
     const paths = Object.keys(check.entries);
     for (let i = 0; i < paths.length; i += MANIFEST_CONCURRENCY) {
       const slice = paths.slice(i, i + MANIFEST_CONCURRENCY);
-      const outcomes = await Promise.all(slice.map((path) => context.store.load(path)));
+      const outcomes = await Promise.all(slice.map((path) => context.store.serve(path)));
       outcomes.forEach((outcome, j) => {
         const path = slice[j] as ModulePath;
         // A path that can no longer be served, for whatever reason, is gone for the cache.

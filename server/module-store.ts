@@ -60,6 +60,14 @@ export class ModuleStore {
   private readonly pending = new Map<string, Promise<LoadResult>>();
   /** Loads in progress per path, shared by the loads that overlap them. */
   private readonly loading = new Map<ModulePath, Promise<LoadResult>>();
+  /**
+   * Per path, the hashes clients may hold: every hash `serve` answered with since the watcher
+   * last announced the path. The watcher compares a changed file with these, not with the
+   * cache: a request (or the start-up read-ahead) that reads the new bytes between a save and
+   * the watcher's flush must not make the save look like "nothing changed" to clients that
+   * still hold the old bytes.
+   */
+  private readonly handedOut = new Map<ModulePath, Set<Hash>>();
 
   constructor(
     private readonly realRoot: string,
@@ -85,6 +93,28 @@ export class ModuleStore {
   /** The last hash read for `path`, without touching the disk. */
   peekHash(path: ModulePath): Hash | undefined {
     return this.entries.get(path)?.module.hash;
+  }
+
+  /** `load` for an answer to a client: the hash is remembered as one clients may hold. */
+  async serve(path: ModulePath): Promise<LoadResult> {
+    const outcome = await this.load(path);
+    if (outcome.ok) {
+      let hashes = this.handedOut.get(path);
+      if (!hashes) this.handedOut.set(path, (hashes = new Set()));
+      hashes.add(outcome.module.hash);
+    }
+    return outcome;
+  }
+
+  /** Hashes of `path` clients may hold (see `handedOut`); empty if none was served. */
+  handedOutHashes(path: ModulePath): ReadonlySet<Hash> {
+    return this.handedOut.get(path) ?? new Set();
+  }
+
+  /** After a broadcast every client knows `path` as `hash` (or, with null, as gone). */
+  announced(path: ModulePath, hash: Hash | null): void {
+    if (hash === null) this.handedOut.delete(path);
+    else this.handedOut.set(path, new Set([hash]));
   }
 
   /** Forgets `path` (the watcher saw it change); the next load re-reads it. */

@@ -30,6 +30,11 @@ export interface RelayOptions {
   debounceMs?: number;
   /** Watch the root and broadcast changes; default true. */
   watch?: boolean;
+  /**
+   * Read, hash and lex the root's modules (up to 5,000) in the background at start-up, so the
+   * first page load is answered from memory; default true.
+   */
+  prewarm?: boolean;
 }
 
 export const RELAY_DEFAULTS = {
@@ -42,6 +47,7 @@ export const RELAY_DEFAULTS = {
   maxInFlight: 64,
   debounceMs: 20,
   watch: true,
+  prewarm: true,
 } as const;
 
 /** Bounds that are not options: they keep one frame from making the relay do unbounded work. */
@@ -96,5 +102,6 @@ export function resolveRelayOptions(options: RelayOptions): ResolvedRelayOptions
     maxInFlight: positiveInteger('maxInFlight', options.maxInFlight ?? RELAY_DEFAULTS.maxInFlight),
     debounceMs: positiveInteger('debounceMs', options.debounceMs ?? RELAY_DEFAULTS.debounceMs, true),
     watch: options.watch ?? RELAY_DEFAULTS.watch,
+    prewarm: options.prewarm ?? RELAY_DEFAULTS.prewarm,
   };
 }

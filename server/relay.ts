@@ -9,6 +9,7 @@ import { serveConnection, type Connection } from './connection.js';
 import { ModuleStore } from './module-store.js';
 import { resolveRelayOptions, type RelayOptions } from './options.js';
 import { OriginAllowlist } from './origins.js';
+import { prewarm } from './prewarm.js';
 import { watchRoot, type ChangeBatch, type RootWatcher } from './watcher.js';
 
 const PROTOCOL_VERSION: ProtocolVersion = 1;
@@ -24,6 +25,8 @@ export interface Relay {
 /** Internal handle for `serve`, which allows its own HTTP origins once its port is known. */
 export interface RelayInternals extends Relay {
   origins: OriginAllowlist;
+  /** Settles when the start-up read-ahead is done (at once when `prewarm` is off). */
+  prewarmed: Promise<unknown>;
 }
 
 /**
@@ -93,13 +96,21 @@ export async function createRelayInternal(options: RelayOptions): Promise<RelayI
     throw error;
   }
 
+  const stopPrewarm = new AbortController();
+  const prewarmed = resolved.prewarm
+    ? prewarm(store, realRoot, resolved.extensions, stopPrewarm.signal).catch(() => 0)
+    : Promise.resolve(0);
+
   let closing: Promise<void> | undefined;
   return {
     url: `ws://${urlHost(resolved.host)}:${port}/`,
     port,
     origins,
+    prewarmed,
     close: () => {
       closing ??= (async () => {
+        stopPrewarm.abort();
+        await prewarmed;
         await watcher?.close();
         for (const client of wss.clients) client.terminate();
         wss.close();

@@ -136,17 +136,22 @@ export function watchRoot(
     const recheck = new Map<ModulePath, boolean>();
     const confirm = new Map<ModulePath, boolean>();
     for (const [path, { maybeGone, settle }] of paths) {
-      const previous = store.peekHash(path);
+      const held = store.handedOutHashes(path);
       store.invalidate(path);
       const outcome = await store.load(path);
-      const gone = maybeGone || previous !== undefined;
+      const gone = maybeGone || held.size > 0;
       if (outcome.ok) {
-        if (outcome.module.hash !== previous) batch.updated.push({ path, hash: outcome.module.hash });
+        const { hash } = outcome.module;
+        // Announce unless every copy a client may hold already is this version (a save with
+        // the same content). A path nobody was served is announced too: cheap, and never wrong.
+        if (held.size !== 1 || !held.has(hash)) batch.updated.push({ path, hash });
+        store.announced(path, hash);
         if (!settle) recheck.set(path, gone);
       } else if (!settle) {
         confirm.set(path, gone);
       } else if (gone) {
         batch.removed.push(path);
+        store.announced(path, null);
       }
     }
     checkLater(recheck, SETTLE_MS);

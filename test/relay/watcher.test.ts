@@ -184,6 +184,25 @@ describe('watcher broadcasts', () => {
   });
 });
 
+describe('a request racing the watcher', () => {
+  it('still announces a save whose new bytes another client read before the watcher flushed', async () => {
+    asModule(await client.request('/a.mjs')); // this client now holds the old version
+    const other = await TestClient.open(relay.url);
+    try {
+      await other.hello();
+      const content = 'export const a = "raced";\n';
+      writeFileSync(join(root, 'a.mjs'), content);
+      // Sent in the same tick as the write, so it reads the new bytes before the watcher's
+      // flush (chokidar's event plus a 3 ms window): the cache then already holds them.
+      const raced = asModule(await other.request('/a.mjs'));
+      expect(raced.body.toString()).toBe(content);
+      expect(await client.nextOf('module:updated')).toEqual({ type: 'module:updated', modules: [{ path: '/a.mjs', hash: sha256(content) }] });
+    } finally {
+      other.close();
+    }
+  });
+});
+
 describe('watch: false', () => {
   it('broadcasts nothing but still serves the current file', async () => {
     await relay.close();
