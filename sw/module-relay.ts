@@ -225,7 +225,8 @@ export class ModuleRelay {
     for (const { path, hash } of modules) {
       this.cache.touch(path);
       for (const url of this.cache.urlsOf(path)) if (this.cache.get(url)!.hash !== hash) stale.push(url);
-      if (this.cache.get(this.urlOf(path))?.kind === 'module') used.push(path);
+      const canonical = this.cache.get(this.urlOf(path));
+      if (canonical?.kind === 'module' && canonical.hash !== hash) used.push(path);
       this.dropExpected(path);
     }
     this.cache.evict(stale);
