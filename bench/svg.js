@@ -30,8 +30,9 @@ function colorOf(key) {
 export function renderChart(results) {
   const modes = results.summary.modes;
   const out = [];
-  let y = 34;
-  out.push(`<text x="10" y="20" font-weight="bold" font-size="14">modrelay benchmark — median import() ms, lower is better (Chromium ${esc(results.machine.chromium ?? '')}, ${esc(results.date.slice(0, 10))})</text>`);
+  let y = 44;
+  out.push(`<text x="10" y="20" font-weight="bold" font-size="14">modrelay — median import() ms, lower is better</text>`);
+  out.push(`<text x="10" y="36" font-size="11" fill="#555">Chromium ${esc(results.machine.chromium ?? '')}, ${esc(results.date.slice(0, 10))}</text>`);
   for (const [graph, rows] of Object.entries(/** @type {Record<string, Record<string, any>>} */ (modes))) {
     const list = Object.entries(rows);
     const max = Math.max(1, ...list.map(([, m]) => (Number.isFinite(m.maxMs) ? m.maxMs : m.importMs ?? 0)));
