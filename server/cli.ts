@@ -95,6 +95,14 @@ async function main(argv: string[]): Promise<void> {
     if (assetFile('sw.js') === null || assetFile('client.mjs') === null) console.warn(`modrelay: warning: ${MISSING_BUILD}`);
     const server = await start(() => serve({ ...common, port, relayPort }), common.host, port, relayPort);
     console.log(`modrelay serve: ${server.url} (relay ${server.relay.url}) serving ${common.root}`);
+    console.log(
+      [
+        `  Open ${server.url} — a page whose boot script calls registerModuleRelay() loads its modules through the Service Worker.`,
+        '  DevTools → Network: add the x-modrelay-source response-header column (relay on a first load, cache on reloads).',
+        '  DevTools → Application: Service workers (sw.js), Cache storage (modrelay-v1), IndexedDB (modrelay → modules).',
+        '  Edit a module under the root: the page gets modrelay:update. Ctrl-C stops.',
+      ].join('\n'),
+    );
     close = server.close;
   }
 
