@@ -1,5 +1,5 @@
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { listenLoopback } from './loopback-server.js';
 import { hash32, mulberry32, pick } from './prng.js';
 
 /**
@@ -67,7 +67,6 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   const faultable = options.faultable ?? isModulePath;
   let rate = options.rate;
   let stats = emptyStats();
-  const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
 
   // Per-path request counts for the decision; unlike `stats` they survive resetStats, so
@@ -141,17 +140,11 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     });
     req.pipe(upstream);
   });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const origin = `http://127.0.0.1:${port}`;
+  const listening = await listenLoopback(server);
   return {
-    url: `${origin}/`,
-    origin,
-    port,
+    url: listening.url,
+    origin: listening.origin,
+    port: listening.port,
     get stats() {
       return stats;
     },
@@ -166,8 +159,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     },
     async close() {
       for (const t of timers) clearTimeout(t);
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await listening.close();
     },
   };
 }

@@ -1,6 +1,6 @@
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { listenLoopback, type LoopbackServer } from './loopback-server.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -56,12 +56,7 @@ export async function makeThreeSite(): Promise<TempSite> {
   return { root, remove: () => rm(root, { recursive: true, force: true }) };
 }
 
-export interface SiteServer {
-  url: string;
-  origin: string;
-  port: number;
-  close(): Promise<void>;
-}
+export type SiteServer = LoopbackServer;
 
 /** `relayUrl` may be a function: read per request, so the relay can start after the site. */
 export async function startSiteServer(root: string, relayUrl: string | (() => string)): Promise<SiteServer> {
@@ -71,7 +66,6 @@ export async function startSiteServer(root: string, relayUrl: string | (() => st
   ]);
   const relayOf = typeof relayUrl === 'function' ? relayUrl : () => relayUrl;
   const statics = sirv(root, { dev: true, etag: true });
-  const sockets = new Set<Socket>();
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/sw.js') {
@@ -84,20 +78,5 @@ export async function startSiteServer(root: string, relayUrl: string | (() => st
       });
     }
   });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const origin = `http://127.0.0.1:${port}`;
-  return {
-    url: `${origin}/`,
-    origin,
-    port,
-    async close() {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+  return listenLoopback(server);
 }
