@@ -139,8 +139,11 @@ describe('watcher broadcasts', () => {
   it('reports the modules under a removed folder as removed', async () => {
     asModule(await client.request('/lib/x.mjs'));
     await rm(join(root, 'lib'), { recursive: true });
-    const removed = await client.nextOf('module:removed');
-    expect([...removed.paths].sort()).toEqual(['/lib/deep/y.mjs', '/lib/x.mjs']);
+    // The quick first flush may take the first file's event alone and the rest a debounce later.
+    const removed: string[] = [];
+    for (let i = 0; i < 4 && removed.length < 2; i++) removed.push(...(await client.nextOf('module:removed')).paths);
+    expect(removed.sort()).toEqual(['/lib/deep/y.mjs', '/lib/x.mjs']);
+    expect(await broadcastsUntilSentinel()).toEqual([]);
   });
 
   it('reports a renamed folder as removals of the old paths and updates of the new ones', async () => {
