@@ -161,6 +161,13 @@ export interface SwToPageEvents {
   'module:removed': { url: string; path: ModulePath };
   /** The socket state changed; `validated` is true once the cache was checked. */
   'relay:status': { connected: boolean; validated: boolean };
+  /**
+   * Answer to `store:prepare`, on the port it carried: the HTTP-cache copies are current
+   * (`validated`: the relay vouched; else they were revalidated over HTTP, or are offline
+   * copies). `changed`: URLs whose copy changed since `since`, which the page must evict
+   * from Blink's memory cache; `at`: the worker's clock when it answered (the next `since`).
+   */
+  'store:ready': { validated: boolean; changed: string[]; at: number };
 }
 
 /** What the page posts to the SW, by name. */
@@ -169,6 +176,15 @@ export interface PageToSwEvents {
   heartbeat: Record<never, never>;
   /** URLs the page loaded before the SW controlled it (page, boot script): cache them. */
   warm: { urls: string[] };
+  /**
+   * `store: 'http-cache'`: make the HTTP-cache copies current before the page imports;
+   * answered with `store:ready` on the `MessagePort` sent along. `since`: the `at` of
+   * this tab's last `store:ready` (its memory cache may hold what changed after), or the
+   * page's `performance.timeOrigin` in a new tab.
+   */
+  'store:prepare': { since: number };
+  /** `store: 'http-cache'`: module URLs the page loaded over HTTP; the worker keeps copies. */
+  'store:seen': { urls: string[] };
 }
 
 export type SwToPageMessage = {

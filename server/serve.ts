@@ -35,7 +35,7 @@ const RELAY_URL_PLACEHOLDER = '__MODRELAY_RELAY_URL__';
 export async function serve(options: ServeOptions): Promise<Server> {
   const { port = SERVE_DEFAULTS.port, relayPort = SERVE_DEFAULTS.relayPort, ...relayOptions } = options;
   const resolved = resolveRelayOptions({ ...relayOptions, port });
-  const files = staticHandler(realpathSync(resolved.root));
+  const files = staticHandler(realpathSync(resolved.root), resolved.extensions);
   const checkHost = isLoopback(resolved.host);
 
   let relayUrl = '';

@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import sirv from 'sirv';
+import { IMMUTABLE, STORE_HEADER, STORE_HTTP_CACHE } from '../protocol/http-store.js';
 import { checkUrlPath, confine } from './paths.js';
 
 /**
@@ -9,9 +10,25 @@ import { checkUrlPath, confine } from './paths.js';
  * dotfiles and follows symlinks out of the root). `dev: true` makes sirv stat each request,
  * so edits and new files are seen (its other mode lists the folder once at start-up), and
  * gives `Cache-Control: no-cache` with a weak ETag of size and mtime: every load revalidates.
+ *
+ * The one exception is a module fetched by the worker of `store: 'http-cache'` (it sends
+ * `x-modrelay-store: http-cache`, see protocol/http-store.ts): that answer is `immutable`,
+ * so the browser's HTTP cache keeps it and the page's later imports never leave the page.
+ * The worker records the hash of every such copy and replaces it when the file changes; a
+ * page's own request (no header) still gets `no-cache`, so a page without the worker is
+ * never served an old module.
  */
-export function staticHandler(realRoot: string): (request: IncomingMessage, response: ServerResponse) => Promise<void> {
-  const sirvHandler = sirv(realRoot, { dev: true, etag: true, dotfiles: false, extensions: [] });
+export function staticHandler(
+  realRoot: string, extensions: readonly string[],
+): (request: IncomingMessage, response: ServerResponse) => Promise<void> {
+  const sirvHandler = sirv(realRoot, {
+    dev: true, etag: true, dotfiles: false, extensions: [],
+    setHeaders: (response, pathname) => {
+      if (response.req.headers[STORE_HEADER] === STORE_HTTP_CACHE && extensions.some((ext) => pathname.endsWith(ext))) {
+        response.setHeader('cache-control', IMMUTABLE);
+      }
+    },
+  });
   return async (request, response) => {
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       return plain(response, 405, 'Only GET and HEAD are served.\n', { allow: 'GET, HEAD' });

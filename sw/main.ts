@@ -10,6 +10,7 @@ import { deleteOldCaches } from './module-cache.js';
 import { ModuleRelay } from './module-relay.js';
 import { optionsFromScriptUrl } from './options.js';
 import { routeOf } from './route.js';
+import { addModuleRoutes, canRoute } from './static-routes.js';
 
 declare const self: ServiceWorkerGlobalScope;
 
@@ -17,7 +18,11 @@ const engine = new ModuleRelay(optionsFromScriptUrl(self.location.href));
 
 // A new version takes over at once and claims open pages: the first visit is controlled
 // without a reload (BROWSER-FACTS.md: without clients.claim() it is not).
-self.addEventListener('install', () => void self.skipWaiting());
+self.addEventListener('install', (event) => {
+  void self.skipWaiting();
+  const { store, scope, extensions } = engine.options;
+  if (store === 'http-cache' && canRoute(event)) event.waitUntil(addModuleRoutes(event, scope, extensions));
+});
 clientsClaim();
 self.addEventListener('activate', (event) => event.waitUntil(deleteOldCaches()));
 

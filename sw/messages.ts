@@ -1,4 +1,5 @@
-import type { PageToSwMessage } from '../protocol/wire.js';
+import type { PageToSwMessage, SwToPageMessage } from '../protocol/wire.js';
+import { after } from './deferred.js';
 import type { ModuleRelay } from './module-relay.js';
 import { warm } from './warm.js';
 
@@ -14,9 +15,47 @@ export function onPageMessage(engine: ModuleRelay, event: ExtendableMessageEvent
     case 'warm':
       if (Array.isArray(message.urls)) event.waitUntil(warm(engine, message.urls));
       return;
+    case 'store:prepare': {
+      const port = event.ports[0];
+      if (port && Number.isFinite(message.since)) event.waitUntil(prepare(engine, message.since, port));
+      return;
+    }
+    case 'store:seen':
+      if (engine.httpStore && Array.isArray(message.urls)) {
+        event.waitUntil(engine.httpStore.adopt(message.urls.filter((url): url is string => typeof url === 'string')));
+      }
+      return;
     default: {
       const unknown: never = message;
       return unknown;
     }
   }
+}
+
+const VALIDATION_POLL_MS = 20;
+const VALIDATION_POLLS = 500; // 10 s
+
+/**
+ * Answers `store:prepare` once the page may import: the relay vouched for every copy within
+ * the budget, or (relay down or slow) every copy was revalidated over HTTP; and no copy is
+ * being replaced. Without the HTTP-cache store there is nothing to prepare.
+ */
+async function prepare(engine: ModuleRelay, since: number, port: MessagePort): Promise<void> {
+  const store = engine.httpStore;
+  let validated = engine.validated;
+  if (store) {
+    validated ||= await engine.waitValidated(Date.now() + engine.options.budget);
+    // Connected and still checking (many changed files to copy): the relay's answer is
+    // cheaper than revalidating every copy over HTTP, so wait for it, bounded.
+    for (let i = 0; !validated && engine.socket.state === 'ready' && i < VALIDATION_POLLS; i++) {
+      await after(VALIDATION_POLL_MS, undefined);
+      validated = engine.validated;
+    }
+    if (!validated) await store.revalidate();
+    await store.settled();
+  }
+  const reply: SwToPageMessage = {
+    source: 'modrelay', type: 'store:ready', validated, changed: store?.changedSince(since) ?? [], at: Date.now(),
+  };
+  port.postMessage(reply);
 }

@@ -1,8 +1,11 @@
 import type { Hash, Hello, ModulePath, ModuleRemoved, ModuleResponse, ModuleUpdated, SwToPageMessage } from '../protocol/wire.js';
 import { after, deferred, type Deferred } from './deferred.js';
+import { HttpStore, releaseLeftovers } from './http-store.js';
 import { ModuleCache, type Verified } from './module-cache.js';
 import { resolveOptions, type ModuleRelayOptions, type ResolvedOptions } from './options.js';
 import { RelaySocket } from './relay-socket.js';
+import { relayPath } from './route.js';
+import { routable } from './static-routes.js';
 import { reconcile, validate } from './validate.js';
 import { verify } from './verify.js';
 
@@ -29,6 +32,8 @@ export class ModuleRelay {
   readonly options: ResolvedOptions;
   readonly cache: ModuleCache;
   readonly socket: RelaySocket<Promise<Verified | null>>;
+  /** With `store: 'http-cache'`: the modules' copies in the browser's HTTP cache. */
+  readonly httpStore: HttpStore | null;
   /** True once this worker checked its cache against the relay over the current link. */
   validated = false;
   /** URLs the relay refused (not under its root, …): network-first from now on. */
@@ -57,10 +62,15 @@ export class ModuleRelay {
   /** Start of the current connection attempt: waits for it share one budget from here. */
   private attemptStarted = Date.now();
   private link = 0;
+  /** Change notices go out in order, each after the HTTP-cache copies it concerns are replaced. */
+  private announced: Promise<unknown> = Promise.resolve();
 
   constructor(options: ModuleRelayOptions = {}) {
     this.options = resolveOptions(options, self);
     this.cache = new ModuleCache(this.options.memoryBytes);
+    // Without static routes every module fetch reaches this worker anyway: Cache Storage it is.
+    this.httpStore = this.options.store === 'http-cache' && routable() ? new HttpStore((url) => this.storePath(url)) : null;
+    if (!this.httpStore) void releaseLeftovers();
     this.socket = new RelaySocket(this.options.relayUrl, {
       ready: (hello) => this.onReady(hello),
       down: () => this.onDown(),
@@ -121,6 +131,13 @@ export class ModuleRelay {
   /** A pushed module announced and not yet landed, if `url` is its canonical URL. */
   expectedAt(url: string, path: ModulePath): Promise<Verified | null> | undefined {
     return url === this.urlOf(path) ? this.expected.get(path)?.promise : undefined;
+  }
+
+  /** The relay path of a module URL the HTTP-cache store may hold, or null. */
+  private storePath(url: string): ModulePath | null {
+    if (!url.startsWith(this.options.scope) || !url.startsWith(self.location.origin)) return null;
+    const path = relayPath(url);
+    return path !== null && !path.startsWith('/@modrelay/') && this.isModulePath(path) ? path : null;
   }
 
   isModulePath(path: ModulePath): boolean {
@@ -187,9 +204,12 @@ export class ModuleRelay {
     const link = ++this.link;
     this.attemptStarted = Date.now();
     this.notify();
-    void validate(this.cache, this.socket, (path) => this.isModulePath(path), this.refused).then((ok) => {
+    void Promise.all([
+      validate(this.cache, this.socket, (path) => this.isModulePath(path), this.refused),
+      this.httpStore?.check(this.socket) ?? true,
+    ]).then(([cacheOk, storeOk]) => {
       if (link !== this.link || this.socket.state !== 'ready') return;
-      this.validated = ok;
+      this.validated = cacheOk && storeOk;
       this.notify();
     });
   }
@@ -231,9 +251,9 @@ export class ModuleRelay {
     }
     this.cache.evict(stale);
     if (used.length <= MAX_REFRESH) for (const path of used) this.refresh(path);
-    for (const { path, hash } of modules) {
-      void this.post({ source: 'modrelay', type: 'module:updated', url: this.urlOf(path), path, hash });
-    }
+    this.announce(this.httpStore?.update(modules), modules.map(({ path, hash }) => (
+      { source: 'modrelay', type: 'module:updated', url: this.urlOf(path), path, hash }
+    )));
   }
 
   private onRemoved({ paths }: ModuleRemoved): void {
@@ -244,7 +264,19 @@ export class ModuleRelay {
       this.dropExpected(path);
     }
     this.cache.evict(stale);
-    for (const path of paths) void this.post({ source: 'modrelay', type: 'module:removed', url: this.urlOf(path), path });
+    this.announce(this.httpStore?.remove(paths), paths.map((path) => (
+      { source: 'modrelay', type: 'module:removed', url: this.urlOf(path), path }
+    )));
+  }
+
+  /**
+   * Posts change notices once `work` (replacing HTTP-cache copies) is done, so a page that
+   * reloads on the notice imports the new code; notices keep the relay's order.
+   */
+  private announce(work: Promise<void> | undefined, messages: SwToPageMessage[]): void {
+    this.announced = Promise.all([this.announced, work]).catch(() => undefined).then(async () => {
+      for (const message of messages) await this.post(message);
+    });
   }
 
   /**

@@ -17,11 +17,22 @@ export interface ModuleRelayOptions {
    * Cache Storage). Default 64 MiB.
    */
   memoryBytes?: number;
+  /**
+   * Where warm modules live. `cache-storage` (default): Cache Storage, every module answered
+   * by the worker, immune to a broken HTTP proxy. `http-cache`: the browser's HTTP cache,
+   * module fetches never reach the worker (the floor's speed); needs an HTTP server that
+   * honours protocol/http-store.ts (`modrelay serve` does) and the static routing API
+   * (elsewhere it behaves as `cache-storage`).
+   */
+  store?: Store;
 }
+
+export type Store = 'cache-storage' | 'http-cache';
+export const STORES: readonly Store[] = ['cache-storage', 'http-cache'];
 
 export type ResolvedOptions = Required<ModuleRelayOptions>;
 
-export const DEFAULTS = { budget: 500, extensions: ['.mjs', '.js'], memoryBytes: 64 * 1024 * 1024 } as const;
+export const DEFAULTS = { budget: 500, extensions: ['.mjs', '.js'], memoryBytes: 64 * 1024 * 1024, store: 'cache-storage' } as const;
 
 export function resolveOptions(options: ModuleRelayOptions, self: ServiceWorkerGlobalScope): ResolvedOptions {
   const budget = options.budget ?? DEFAULTS.budget;
@@ -30,6 +41,8 @@ export function resolveOptions(options: ModuleRelayOptions, self: ServiceWorkerG
   if (!(memoryBytes >= 0) || !Number.isFinite(memoryBytes)) {
     throw new TypeError(`modrelay: memoryBytes must be a finite number ≥ 0, got ${memoryBytes}`);
   }
+  const store = options.store ?? DEFAULTS.store;
+  if (!STORES.includes(store)) throw new TypeError(`modrelay: store must be one of ${STORES.join(', ')}, got ${String(store)}`);
   const relayUrl = options.relayUrl ?? `ws://${self.location.hostname}:8889/`;
   if (!/^wss?:\/\//.test(relayUrl)) throw new TypeError(`modrelay: relayUrl must be a ws:// or wss:// URL, got ${relayUrl}`);
   return {
@@ -38,6 +51,7 @@ export function resolveOptions(options: ModuleRelayOptions, self: ServiceWorkerG
     extensions: options.extensions ?? [...DEFAULTS.extensions],
     scope: options.scope ?? self.registration.scope,
     memoryBytes,
+    store,
   };
 }
 
@@ -53,5 +67,7 @@ export function optionsFromScriptUrl(scriptUrl: string): ModuleRelayOptions {
   if (ext) options.extensions = ext.split(',');
   const memory = query.get('memory');
   if (memory !== null && memory !== '') options.memoryBytes = Number(memory);
+  const store = query.get('store');
+  if (store) options.store = store as Store; // checked by resolveOptions
   return options;
 }

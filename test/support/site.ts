@@ -18,10 +18,13 @@ export const STANDARD_FILES: Record<string, string> = {
   'index.html': `<!doctype html><meta charset="utf-8"><title>modrelay test</title>
 <script type="module" src="./boot.mjs"></script><body><p id="out"></p></body>`,
   // `__modrelay` records the registration status; the app sets `__result` when it is done.
-  // `?relay=<ws url>` on the page URL points the worker at another relay (a proxy, a liar).
+  // `?relay=<ws url>` on the page URL points the worker at another relay (a proxy, a liar);
+  // `?store=http-cache` picks that store.
   'boot.mjs': `const { registerModuleRelay } = await import('/@modrelay/client.mjs');
-const relayUrl = new URLSearchParams(location.search).get('relay') ?? undefined;
-const relay = await registerModuleRelay({ heartbeatMs: 0, relayUrl });
+const query = new URLSearchParams(location.search);
+const relayUrl = query.get('relay') ?? undefined;
+const store = query.get('store') ?? undefined;
+const relay = await registerModuleRelay({ heartbeatMs: 0, relayUrl, store });
 window.__modrelay = { status: relay.status, updates: [] };
 relay.onUpdate((update) => window.__modrelay.updates.push(update));
 try {

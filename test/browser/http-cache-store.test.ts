@@ -1,0 +1,213 @@
+import type { Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { createRelay } from '../../server/index.js';
+import { browserHarness } from '../support/harness.js';
+import { appResult } from '../support/page-log.js';
+import { poll } from '../support/wait.js';
+
+/**
+ * `store: 'http-cache'`: the modules live in the browser's HTTP cache as immutable copies
+ * the worker tracks, and module fetches never reach the worker (static routes). What must
+ * hold: warm reloads never leave the page and never touch the worker, and no reload ever
+ * runs an old module — edit with the page open, edit while the worker is stopped, the boot
+ * script itself edited, relay down, file deleted — and offline reloads still run.
+ */
+const FILES = {
+  'app.mjs': `import { value } from './lib/value.mjs';\nimport { stable } from './lib/stable.mjs';\nwindow.__result = { value, stable, boot: window.__boot };\n`,
+  'lib/value.mjs': `export const value = 'v1';\n`,
+  'lib/stable.mjs': `export const stable = 'stable';\n`,
+};
+const MODULES = ['/boot.mjs', '/app.mjs', '/lib/value.mjs', '/lib/stable.mjs'];
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const h = browserHarness();
+beforeAll(() => h.launch());
+afterAll(() => h.shutdown());
+afterEach(() => h.close());
+
+/** pathname → hash of the copies the worker recorded (IndexedDB `modrelay-http-cache`). */
+function copies(page: Page): Promise<Record<string, string | null>> {
+  return page.evaluate(() => new Promise<Record<string, string | null>>((resolve) => {
+    const found: Record<string, string | null> = {};
+    const open = indexedDB.open('modrelay-http-cache');
+    open.onsuccess = () => {
+      const db = open.result;
+      if (!db.objectStoreNames.contains('copies')) return resolve(found);
+      const cursor = db.transaction('copies').objectStore('copies').openCursor();
+      cursor.onsuccess = () => {
+        const at = cursor.result;
+        if (!at) { db.close(); return resolve(found); }
+        found[new URL(at.key as string).pathname] = (at.value as { hash: string | null }).hash;
+        at.continue();
+      };
+      cursor.onerror = () => resolve(found);
+    };
+    open.onerror = () => resolve(found);
+  }));
+}
+
+/** Waits until every module of the page has a recorded copy with a known hash. */
+async function waitCopied(page: Page, paths = MODULES): Promise<void> {
+  await poll(async () => {
+    const recorded = await copies(page);
+    return paths.every((path) => typeof recorded[path] === 'string');
+  });
+}
+
+/**
+ * How this load got each module, from Resource Timing: `deliveryType` 'cache' with
+ * `transferSize` 0 is the HTTP cache answering, no request sent; `workerMatchedSourceType`
+ * is the static route that matched ('network': the worker's fetch handler never ran).
+ */
+function moduleTimings(page: Page): Promise<Record<string, { delivery: string; transferSize: number; route: string }>> {
+  return page.evaluate(() => Object.fromEntries(
+    (performance.getEntriesByType('resource') as (PerformanceResourceTiming & { workerMatchedSourceType?: string })[])
+      .filter((entry) => entry.name.endsWith('.mjs'))
+      .map((entry) => [new URL(entry.name).pathname, {
+        delivery: entry.deliveryType, transferSize: entry.transferSize, route: entry.workerMatchedSourceType ?? 'none',
+      }]),
+  ));
+}
+
+const FROM_HTTP_CACHE = { delivery: 'cache', transferSize: 0, route: 'network' };
+
+async function stopWorker(page: Page): Promise<void> {
+  const cdp = await page.context().newCDPSession(page);
+  let stopped = false;
+  cdp.on('ServiceWorker.workerVersionUpdated', ({ versions }) => {
+    if (versions.some((version) => version.runningStatus === 'stopped')) stopped = true;
+  });
+  await cdp.send('ServiceWorker.enable');
+  await cdp.send('ServiceWorker.stopAllWorkers');
+  for (let i = 0; i < 50 && !stopped; i++) await sleep(100); // the status event trails the command
+  expect(stopped).toBe(true);
+  await cdp.detach();
+}
+
+async function visit(h: ReturnType<typeof browserHarness>, files: Record<string, string> = FILES) {
+  const site = await h.site(files);
+  const server = await h.serve(site.root);
+  const { context, page, log } = await h.page();
+  await page.goto(`${server.url}?store=http-cache`);
+  expect(await appResult(page)).toMatchObject({ value: 'v1', stable: 'stable' });
+  expect(await page.evaluate(() => (window as unknown as { __modrelay: { status: string } }).__modrelay.status)).toBe('controlled');
+  await waitCopied(page);
+  // The steady state: this tab ran the immutable copies, so Blink's memory cache holds them
+  // too (it outlives a reload; only a fetch by the page replaces an entry).
+  await page.reload();
+  expect(await appResult(page)).toMatchObject({ value: 'v1', stable: 'stable' });
+  return { site, server, context, page, log };
+}
+
+describe("store: 'http-cache'", () => {
+  test('a warm reload takes every module from the HTTP cache: no request leaves the page, none reaches the worker', async () => {
+    const { page, log } = await visit(h);
+    log.reset();
+    await page.reload();
+    expect(await appResult(page)).toMatchObject({ value: 'v1', stable: 'stable' });
+    const timings = await moduleTimings(page);
+    for (const path of MODULES) expect(timings[path], path).toEqual(FROM_HTTP_CACHE);
+    expect(timings['/@modrelay/client.mjs']?.route).toBe('fetch-event');
+    const served = await log.byPath();
+    for (const path of MODULES) expect(served.get(path)?.fromSW, path).toBe(false);
+    // modrelay's own client stays with the worker (it boots offline pages).
+    expect(served.get('/@modrelay/client.mjs')).toMatchObject({ fromSW: true });
+  });
+
+  test('an edit with the page open: modrelay:update comes after the copy was replaced, and the reload runs the new code from the HTTP cache', async () => {
+    const { site, page } = await visit(h);
+    const before = await copies(page);
+    await site.write('lib/value.mjs', `export const value = 'v2';\n`);
+    await poll(() => page.evaluate(() => (window as unknown as { __modrelay: { updates: { url: string }[] } }).__modrelay.updates
+      .some((update) => update.url.endsWith('/lib/value.mjs'))));
+    // The notice is sent only once the copy is replaced, so the record already holds the new hash.
+    const after = await copies(page);
+    expect(after['/lib/value.mjs']).not.toBe(before['/lib/value.mjs']);
+    expect(after['/lib/stable.mjs']).toBe(before['/lib/stable.mjs']);
+    await page.reload();
+    expect(await appResult(page)).toMatchObject({ value: 'v2', stable: 'stable' });
+    expect((await moduleTimings(page))['/lib/value.mjs']).toEqual(FROM_HTTP_CACHE);
+  });
+
+  test('a page that reloads the moment modrelay:update arrives runs the new code', async () => {
+    const { site, page } = await visit(h);
+    await page.evaluate(() => addEventListener('modrelay:update', () => location.reload()));
+    await site.write('lib/value.mjs', `export const value = 'v2';\n`);
+    await poll(() => page.evaluate(() => (window as unknown as { __result?: { value?: string } }).__result?.value === 'v2').catch(() => false));
+  });
+
+  test('an edit while the worker is stopped is caught before the page imports', async () => {
+    const { site, page } = await visit(h);
+    await stopWorker(page);
+    await site.write('lib/value.mjs', `export const value = 'v2';\n`);
+    await sleep(300); // the relay's watcher sees it; nobody is connected to hear it
+    await page.reload();
+    expect(await appResult(page)).toMatchObject({ value: 'v2', stable: 'stable' });
+  });
+
+  test('the boot script edited while the worker is stopped: the page reloads itself once and runs the new one', async () => {
+    const bootV1 = (await import('../support/site.js')).STANDARD_FILES['boot.mjs']!;
+    const withBoot = (tag: string) => ({ ...FILES, 'boot.mjs': `window.__boot = '${tag}';\n${bootV1}` });
+    const { site, page } = await visit(h, withBoot('b1'));
+    expect(await appResult(page)).toMatchObject({ boot: 'b1' });
+    await stopWorker(page);
+    await site.write('boot.mjs', withBoot('b2')['boot.mjs']);
+    await sleep(300);
+    let navigations = 0;
+    page.on('framenavigated', (frame) => { if (frame === page.mainFrame()) navigations++; });
+    await page.reload();
+    await poll(() => page.evaluate(() => (window as unknown as { __result?: { boot?: string } }).__result?.boot === 'b2'));
+    expect(await appResult(page)).toEqual({ value: 'v1', stable: 'stable', boot: 'b2' });
+    expect(navigations).toBe(2); // our reload, then the client's one
+  });
+
+  test('relay down: the copies are revalidated over HTTP, so an edit is still seen', async () => {
+    const { site, server, page } = await visit(h);
+    await stopWorker(page);
+    await server.relay.close();
+    await site.write('lib/value.mjs', `export const value = 'v2';\n`);
+    await page.reload();
+    expect(await appResult(page)).toMatchObject({ value: 'v2', stable: 'stable' });
+    // And when the relay is back, the worker's records agree with it again.
+    const relay = await createRelay({ root: site.root, port: server.relay.port, allowOrigins: [new URL(server.url).origin] });
+    h.defer(() => relay.close());
+    await site.write('lib/value.mjs', `export const value = 'v3';\n`);
+    await stopWorker(page);
+    await sleep(300);
+    await page.reload();
+    expect(await appResult(page)).toMatchObject({ value: 'v3', stable: 'stable' });
+  });
+
+  test('a deleted module is not served from an old copy', async () => {
+    const { site, page } = await visit(h);
+    await site.remove('lib/stable.mjs');
+    await poll(() => page.evaluate(() => (window as unknown as { __modrelay: { updates: { url: string; hash: string | null }[] } }).__modrelay.updates
+      .some((update) => update.url.endsWith('/lib/stable.mjs') && update.hash === null)));
+    expect(await page.evaluate(() => fetch('/lib/stable.mjs').then((response) => response.status))).toBe(404);
+    expect(Object.keys(await copies(page))).not.toContain('/lib/stable.mjs');
+  });
+
+  test('after one visit the page reloads with both servers gone and the browser offline', async () => {
+    const { server, context, page } = await visit(h);
+    await server.close();
+    await context.setOffline(true);
+    // Prove the network is gone, not just hoped.
+    expect(await page.evaluate((url) => fetch(url, { cache: 'no-store' }).then(() => 'reached', () => 'failed'), `${server.url}lib/value.mjs`)).toBe('failed');
+    await page.reload();
+    expect(await appResult(page)).toMatchObject({ value: 'v1', stable: 'stable' });
+  });
+
+  test("switching back to 'cache-storage' releases every copy: nothing immutable is left untracked", async () => {
+    const { site, server, page } = await visit(h);
+    await page.goto(server.url); // the default store: a new worker without HTTP-cache copies
+    expect(await appResult(page)).toMatchObject({ value: 'v1', stable: 'stable' });
+    await poll(async () => Object.keys(await copies(page)).length === 0);
+    // Then without any worker at all: the HTTP cache must not answer with the old copy.
+    await site.write('lib/value.mjs', `export const value = 'v2';\n`);
+    await sleep(300);
+    await page.evaluate(async () => { await (await navigator.serviceWorker.getRegistration())?.unregister(); });
+    const response = await page.goto(`${server.url}lib/value.mjs`);
+    expect(response?.fromServiceWorker()).toBe(false);
+    expect(await response?.text()).toBe(`export const value = 'v2';\n`);
+  });
+});
