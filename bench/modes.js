@@ -3,13 +3,16 @@
  * The page-load modes, each a server and a browser state. `cold`: a fresh browser
  * context per sample (empty HTTP cache, no Service Worker). `warm`: one context for the
  * whole run, reloaded (its first load and one warm-up reload are not samples). `edit`:
- * like warm, but one leaf module is changed before each reload.
+ * like warm, but one leaf module is changed before each reload. `query` is added to the
+ * page URL: `?store=http-cache` makes the boot script pick that store.
  */
 
 /**
- * @typedef {'immutable' | 'nocache' | 'vite' | 'modrelay' | 'modrelay-edit' | 'proxy-nocache' | 'proxy-modrelay'} ServerName
- * @typedef {{ key: string, label: string, server: ServerName, state: 'cold' | 'warm' | 'edit' }} Mode
+ * @typedef {'immutable' | 'nocache' | 'vite' | 'modrelay' | 'modrelay-edit' | 'modrelay-http-edit' | 'proxy-nocache' | 'proxy-modrelay'} ServerName
+ * @typedef {{ key: string, label: string, server: ServerName, state: 'cold' | 'warm' | 'edit', query?: string }} Mode
  */
+
+export const HTTP_CACHE = '?store=http-cache';
 
 /** @type {Mode[]} */
 export const MODES = [
@@ -21,8 +24,12 @@ export const MODES = [
   { key: 'modrelay-first', label: 'modrelay, first visit', server: 'modrelay', state: 'cold' },
   { key: 'modrelay-warm', label: 'modrelay, warm reload', server: 'modrelay', state: 'warm' },
   { key: 'modrelay-edit', label: 'modrelay, reload after one edit', server: 'modrelay-edit', state: 'edit' },
+  { key: 'modrelay-http-first', label: 'modrelay http-cache, first visit', server: 'modrelay', state: 'cold', query: HTTP_CACHE },
+  { key: 'modrelay-http-warm', label: 'modrelay http-cache, warm reload', server: 'modrelay', state: 'warm', query: HTTP_CACHE },
+  { key: 'modrelay-http-edit', label: 'modrelay http-cache, reload after one edit', server: 'modrelay-http-edit', state: 'edit', query: HTTP_CACHE },
   { key: 'proxy-http-cold', label: 'Caddy → HTTP no-cache, cold', server: 'proxy-nocache', state: 'cold' },
   { key: 'proxy-http-warm', label: 'Caddy → HTTP no-cache, warm', server: 'proxy-nocache', state: 'warm' },
   { key: 'proxy-modrelay-first', label: 'Caddy → modrelay, first visit', server: 'proxy-modrelay', state: 'cold' },
   { key: 'proxy-modrelay-warm', label: 'Caddy → modrelay, warm reload', server: 'proxy-modrelay', state: 'warm' },
+  { key: 'proxy-modrelay-http-warm', label: 'Caddy → modrelay http-cache, warm reload', server: 'proxy-modrelay', state: 'warm', query: HTTP_CACHE },
 ];

@@ -60,3 +60,31 @@ export async function measureLoad(page, { url, timeoutMs }) {
   const handle = await page.waitForFunction(() => /** @type {any} */ (window).__bench, undefined, { timeout: timeoutMs, polling: POLL_MS });
   return /** @type {PageResult} */ (await handle.jsonValue());
 }
+
+/**
+ * `store: 'http-cache'`: waits (bounded) until the worker recorded at least `count` copies
+ * with a known hash in IndexedDB, i.e. the HTTP cache holds the graph as immutable copies.
+ * @param {import('playwright-core').Page} page
+ * @param {number} count
+ * @param {number} [timeoutMs]
+ */
+export async function waitCopied(page, count, timeoutMs = 20_000) {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    // Opening a database that does not exist yet would create it without the worker's store.
+    const copied = await page.evaluate(async () => (await indexedDB.databases()).some((db) => db.name === 'modrelay-http-cache') && new Promise((resolve) => {
+      const open = indexedDB.open('modrelay-http-cache');
+      open.onerror = () => resolve(0);
+      open.onsuccess = () => {
+        const db = open.result;
+        if (!db.objectStoreNames.contains('copies')) return resolve(0);
+        const all = db.transaction('copies').objectStore('copies').getAll();
+        all.onsuccess = () => { db.close(); resolve(all.result.filter((c) => typeof c.hash === 'string').length); };
+        all.onerror = () => resolve(0);
+      };
+    }));
+    if (/** @type {number} */ (copied) >= count) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`fewer than ${count} HTTP-cache copies after ${timeoutMs} ms`);
+}

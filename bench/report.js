@@ -26,6 +26,7 @@ function modeSummary(mode) {
     totalMs: round(med(mode.samples, 'totalMs')),
     registerMs: round(med(mode.samples, 'registerMs')),
     modules: med(mode.samples, 'modules'),
+    fromHttpCache: med(mode.samples, 'fromHttpCache'),
     serverModuleRequests: med(mode.samples, 'serverModuleRequests'),
     server304: med(mode.samples, 'server304'),
     sources,
@@ -54,7 +55,14 @@ export function summarize(results) {
       firstVisitImportOverHttpCold: ratio(ms('modrelay-first'), ms('http-cold')),
       editOverWarm: ratio(ms('modrelay-edit'), ms('modrelay-warm')),
       proxyHttpWarmOverProxyModrelayWarm: ratio(ms('proxy-http-warm'), ms('proxy-modrelay-warm')),
+      httpCacheWarmOverFloor: ratio(ms('modrelay-http-warm'), ms('floor')),
+      viteWarmOverHttpCacheWarm: ratio(ms('vite-warm'), ms('modrelay-http-warm')),
+      httpWarmOverHttpCacheWarm: ratio(ms('http-warm'), ms('modrelay-http-warm')),
+      httpCacheFirstOverHttpCold: ratio(m['modrelay-http-first']?.totalMs, m['http-cold']?.totalMs),
+      httpCacheEditOverWarm: ratio(ms('modrelay-http-edit'), ms('modrelay-http-warm')),
+      proxyHttpWarmOverProxyHttpCacheWarm: ratio(ms('proxy-http-warm'), ms('proxy-modrelay-http-warm')),
       hotP95ModrelayMs: round(hot.modrelay?.p95Ms),
+      hotP95HttpCacheMs: round(hot['modrelay-http']?.p95Ms),
       hotP95ViteMs: round(hot.vite?.p95Ms),
     };
     out.hot[graph] = Object.fromEntries(Object.entries(hot).map(([tool, h]) => [tool, {
@@ -75,6 +83,13 @@ export function summarize(results) {
   return out;
 }
 
+/** @type {Record<string, string>} */
+const HOT_LABELS = {
+  modrelay: 'modrelay (modrelay:update)',
+  'modrelay-http': 'modrelay http-cache (modrelay:update)',
+  vite: 'Vite HMR (vite:beforeUpdate)',
+};
+
 const show = (/** @type {unknown} */ v) => (v == null || Number.isNaN(v) ? '–' : String(v));
 
 /** @param {any} results */
@@ -92,7 +107,7 @@ export function renderMarkdown(results) {
       : []),
     '',
     `Page loads: median of ${results.runs} runs, modes interleaved; \`import()\` of the graph entry → resolved, in ms (min–max).`,
-    '"to server" = module requests that reached the HTTP server (HTTP and Vite modes); "sources" = where the browser got the modules (modrelay\'s `x-modrelay-source`).',
+    '"to server" = module requests that reached the HTTP server (HTTP and Vite modes); "sources" = where the browser got the modules (modrelay\'s `x-modrelay-source`; "HTTP cache": Resource Timing saw no request and no fetch handler).',
     '',
   ];
   const head = ['Mode', ...graphs.flatMap((g) => [`${g} (${results.graphs[g].modules} modules) ms`, 'to server / sources'])];
@@ -107,7 +122,8 @@ export function renderMarkdown(results) {
         continue;
       }
       cells.push(`**${m.importMs}** (${m.minMs}–${m.maxMs})${m.failed ? ` ⚠ ${m.failed} failed` : ''}`);
-      const src = Object.entries(m.sources).filter(([k, v]) => k !== 'http' && v > 0).map(([k, v]) => `${k} ${v}`).join(', ');
+      const src = Object.entries(m.sources).filter(([k, v]) => k !== 'http' && v > 0).map(([k, v]) => `${k} ${v}`).join(', ')
+        || (m.fromHttpCache > 0 ? `HTTP cache ${m.fromHttpCache}` : '');
       cells.push(m.serverModuleRequests != null && Number.isFinite(m.serverModuleRequests)
         ? `${m.serverModuleRequests}${m.server304 ? ` (${m.server304} × 304)` : ''}`
         : src || '–');
@@ -117,6 +133,13 @@ export function renderMarkdown(results) {
   lines.push('', '## Headline ratios', '', `| Ratio | target | ${graphs.join(' | ')} |`, `| --- | --- |${graphs.map(() => ' --- ').join('|')}|`);
   /** @type {[string, string, string][]} */
   const rows = [
+    ['modrelay http-cache warm / floor', '≤ 1.5', 'httpCacheWarmOverFloor'],
+    ['Vite warm / modrelay http-cache warm', '≥ 2', 'viteWarmOverHttpCacheWarm'],
+    ['HTTP warm / modrelay http-cache warm', '> 1', 'httpWarmOverHttpCacheWarm'],
+    ['modrelay http-cache first visit / HTTP cold (navigation → loaded)', '≤ 1', 'httpCacheFirstOverHttpCold'],
+    ['modrelay http-cache edit reload / warm reload', '≤ 1.1', 'httpCacheEditOverWarm'],
+    ['Caddy→HTTP warm / Caddy→modrelay http-cache warm', '> 1', 'proxyHttpWarmOverProxyHttpCacheWarm'],
+    ['hot update p95, modrelay http-cache (ms)', '≤ 50', 'hotP95HttpCacheMs'],
     ['modrelay warm / floor', '≤ 1.5', 'modrelayWarmOverFloor'],
     ['Vite warm / modrelay warm', '≥ 2', 'viteWarmOverModrelayWarm'],
     ['HTTP warm / modrelay warm', '> 1', 'httpWarmOverModrelayWarm'],
@@ -132,7 +155,7 @@ export function renderMarkdown(results) {
   lines.push('', `## Hot update latency (file write → event in the page, ${results.edits} edits)`, '', '| Graph | tool | p50 ms | p95 ms | n | errors |', '| --- | --- | --- | --- | --- | --- |');
   for (const g of graphs) {
     for (const [tool, h] of Object.entries(/** @type {Record<string, any>} */ (s.hot[g] ?? {}))) {
-      lines.push(`| ${g} | ${tool === 'vite' ? 'Vite HMR (vite:beforeUpdate)' : 'modrelay (modrelay:update)'} | ${show(h.p50Ms)} | ${show(h.p95Ms)} | ${h.n} | ${h.error ? `failed: ${String(h.error).slice(0, 60)}` : h.errors} |`);
+      lines.push(`| ${g} | ${HOT_LABELS[tool] ?? tool} | ${show(h.p50Ms)} | ${show(h.p95Ms)} | ${h.n} | ${h.error ? `failed: ${String(h.error).slice(0, 60)}` : h.errors} |`);
     }
   }
   if (s.load.length > 0) {

@@ -23,8 +23,8 @@ import { GRAPHS, importClosure, pickLeaf } from './graphs.js';
 import { startServerHost } from './hosts.js';
 import { measureHot } from './hot.js';
 import { runLoad } from './load.js';
-import { MODES } from './modes.js';
-import { POLL_MS, measureLoad, watchSources } from './page-load.js';
+import { HTTP_CACHE, MODES } from './modes.js';
+import { POLL_MS, measureLoad, waitCopied, watchSources } from './page-load.js';
 import { renderMarkdown, summarize } from './report.js';
 import { createSite } from './site.js';
 import { renderChart } from './svg.js';
@@ -107,7 +107,8 @@ try {
     // Copies are independent: make them at once.
     const kinds = /** @type {const} */ ({
       immutable: 'plain', nocache: 'plain', vite: 'plain', modrelay: 'modrelay',
-      'modrelay-edit': 'modrelay', 'modrelay-hot': 'modrelay', 'vite-hot': 'vite-hot',
+      'modrelay-edit': 'modrelay', 'modrelay-http-edit': 'modrelay', 'modrelay-hot': 'modrelay',
+      'modrelay-http-hot': 'modrelay', 'vite-hot': 'vite-hot',
     });
     const made = await Promise.all(Object.entries(kinds).map(([name, kind]) => site(name, kind)));
     const sites = /** @type {Record<keyof typeof kinds, { root: string, entryUrl: string }>} */ (
@@ -133,7 +134,9 @@ try {
         ...(proxyPorts ? { allowOrigins: [`http://127.0.0.1:${proxyPorts.modrelay}`] } : {}),
       }),
       'modrelay-edit': await start('modrelay', { root: sites['modrelay-edit'].root }),
+      'modrelay-http-edit': await start('modrelay', { root: sites['modrelay-http-edit'].root }),
       'modrelay-hot': await start('modrelay', { root: sites['modrelay-hot'].root }),
+      'modrelay-http-hot': await start('modrelay', { root: sites['modrelay-http-hot'].root }),
       'vite-hot': await start('vite', { root: sites['vite-hot'].root }),
     };
     if (proxyPorts) {
@@ -166,12 +169,16 @@ try {
   /** @type {Instance[]} */
   const instances = [];
   for (const { graph, sites, servers, leaf } of Object.values(setup)) {
-    const leafFile = path.join(sites['modrelay-edit'].root, ...leaf.split('/'));
-    const leafOriginal = await readFile(leafFile, 'utf8');
+    const leafOriginal = await readFile(path.join(sites.immutable.root, ...leaf.split('/')), 'utf8');
     for (const mode of MODES) {
+      // Edit modes change the leaf in their own server's copy; the others never edit.
+      const leafFile = path.join((sites[/** @type {keyof typeof sites} */ (mode.server)] ?? sites.immutable).root, ...leaf.split('/'));
       instances.push({ graph: graph.name, mode, server: servers[mode.server], mount: graph.mount, leafFile, leafOriginal, leafPath: leaf, samples: [], setupResults: [] });
     }
   }
+
+  /** @param {Instance} inst */
+  const pageUrl = (inst) => `${inst.server.url}${inst.mode.query ?? ''}`;
 
   /** Module requests the server saw since the last call (HTTP servers only). */
   const serverCounts = async (/** @type {any} */ server) => (server.handle ? host.call('counts', { handle: server.handle }) : null);
@@ -185,7 +192,9 @@ try {
       inst.context = await browser.newContext();
       inst.page = await inst.context.newPage();
       inst.sources = watchSources(inst.page, inst.mount);
-      inst.setupResults.push({ ...await measureLoad(inst.page, { url: inst.server.url, timeoutMs: TIMEOUT_MS }), sources: inst.sources.take() });
+      inst.setupResults.push({ ...await measureLoad(inst.page, { url: pageUrl(inst), timeoutMs: TIMEOUT_MS }), sources: inst.sources.take() });
+      // The HTTP-cache store copies the modules after the first load; warm means copied.
+      if (inst.mode.query === HTTP_CACHE) await waitCopied(inst.page, results.graphs[inst.graph].modules);
       for (let i = 0; i < WARMUP_RELOADS; i++) {
         inst.setupResults.push({ ...await measureLoad(inst.page, { timeoutMs: TIMEOUT_MS }), sources: inst.sources.take() });
       }
@@ -228,7 +237,7 @@ try {
         context = await /** @type {import('playwright-core').Browser} */ (browser).newContext();
         const page = await context.newPage();
         const sources = watchSources(page, inst.mount);
-        result = await measureLoad(page, { url: inst.server.url, timeoutMs: TIMEOUT_MS });
+        result = await measureLoad(page, { url: pageUrl(inst), timeoutMs: TIMEOUT_MS });
         extra.sources = sources.take();
       } else {
         result = await measureLoad(inst.page, { timeoutMs: TIMEOUT_MS });
@@ -272,6 +281,10 @@ try {
     const leafFile = (/** @type {string} */ site) => path.join(sites[site].root, ...leaf.split('/'));
     results.hot[graph.name] = await measureHot(browser, [
       { tool: 'modrelay', url: servers['modrelay-hot'].url, error: servers['modrelay-hot'].error, leafFile: leafFile('modrelay-hot'), match: leaf },
+      {
+        tool: 'modrelay-http', url: `${servers['modrelay-http-hot'].url}${HTTP_CACHE}`, error: servers['modrelay-http-hot'].error,
+        leafFile: leafFile('modrelay-http-hot'), match: leaf,
+      },
       { tool: 'vite', url: servers['vite-hot'].url, error: servers['vite-hot'].error, leafFile: leafFile('vite-hot'), match: '' },
     ], { edits: EDITS, gapMs: 150, timeoutMs: TIMEOUT_MS });
   }

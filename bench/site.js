@@ -13,8 +13,9 @@ import { copyGraph } from './graphs.js';
 /**
  * Records, in the page, how the graph's modules were delivered. Resource Timing sees
  * every module fetch (from the HTTP cache, through the Service Worker, or from the
- * network); its buffer defaults to 250 entries, fewer than our graphs hold. (Its
- * deliveryType says "cache" for 304 revalidations too, so it is not used.)
+ * network); its buffer defaults to 250 entries, fewer than our graphs hold. Its
+ * deliveryType says "cache" for 304 revalidations too, so \`fromHttpCache\` also wants no
+ * bytes transferred and no fetch handler (no worker, or a static route to the network).
  * @param {string} mount
  */
 const timingHelpers = (mount) => `
@@ -25,6 +26,8 @@ function moduleStats() {
   return {
     modules: entries.length,
     viaServiceWorker: entries.filter((e) => e.workerStart > 0).length,
+    fromHttpCache: entries.filter((e) => e.deliveryType === 'cache' && e.transferSize === 0
+      && (e.workerStart === 0 || e.workerMatchedSourceType === 'network')).length,
     transferBytes: entries.reduce((sum, e) => sum + e.transferSize, 0),
   };
 }
@@ -64,7 +67,8 @@ const extra = {};
 try {
   const registerStarted = performance.now();
   const { registerModuleRelay } = await import('/@modrelay/client.mjs');
-  await registerModuleRelay();
+  // \`?store=http-cache\` on the page URL picks that store (bench/modes.js).
+  await registerModuleRelay({ store: new URLSearchParams(location.search).get('store') ?? undefined });
   extra.registerMs = performance.now() - registerStarted;
   extra.controlled = !!navigator.serviceWorker.controller;
 } catch (error) {

@@ -11,6 +11,7 @@
  * change notices into `modrelay:update` events.
  */
 import type { PageToSwMessage, SwToPageMessage } from '../protocol/wire.js';
+import { evict, nothingCopied, prepareHttpCache, reportModules } from './http-cache.js';
 
 /** `modrelay serve` replaces this literal with its relay's URL when it serves this file. */
 const ANNOUNCED_RELAY_URL = '__MODRELAY_RELAY_URL__';
@@ -56,8 +57,10 @@ export interface ModuleRelayRegistration {
    * `controlled`: modules now go through the worker. `timeout`: not controlled in time,
    * modules come over plain HTTP this load. `unsupported`: no Service Workers here (HTTP).
    * `failed`: registration threw (see `error`); modules come over HTTP.
+   * `first-visit` (`store: 'http-cache'` only): nothing is cached yet, so modules come over
+   * plain HTTP at once while the worker installs in the background.
    */
-  status: 'controlled' | 'timeout' | 'unsupported' | 'failed';
+  status: 'controlled' | 'timeout' | 'unsupported' | 'failed' | 'first-visit';
   registration?: ServiceWorkerRegistration;
   error?: unknown;
   /** Calls `callback` for every module change; returns the unsubscribe function. */
@@ -104,35 +107,27 @@ export async function registerModuleRelay(options: ModuleRelayClientOptions = {}
 
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timedOut = new Promise<'timeout'>((resolve) => { timer = setTimeout(resolve, o.timeout, 'timeout'); });
+  const whenControlled = new Promise<'controlled'>((resolve) => {
+    if (container.controller) resolve('controlled');
+    else container.addEventListener('controllerchange', () => resolve('controlled'), { once: true });
+  });
+  const httpCache = o.store === 'http-cache';
+  if (httpCache) reportModules(o.extensions ?? ['.mjs', '.js'], whenControlled);
   try {
+    if (httpCache && !container.controller && await nothingCopied(container, o.scope)) {
+      // First visit: nothing of ours can be stale, so the app imports over plain HTTP now
+      // while the worker installs; it copies the modules once it controls the page.
+      void container.register(scriptUrl, { scope: o.scope }).then(() => whenControlled).then(() => started(o.heartbeatMs), () => undefined);
+      return { status: 'first-visit', onUpdate };
+    }
     const registration = await Promise.race([container.register(scriptUrl, { scope: o.scope }), timedOut]);
     if (registration === 'timeout') return { status: 'timeout', onUpdate };
-    const controlled = container.controller
-      ? 'controlled'
-      : await Promise.race([
-        new Promise<'controlled'>((resolve) => container.addEventListener('controllerchange', () => resolve('controlled'), { once: true })),
-        timedOut,
-      ]);
+    const controlled = await Promise.race([whenControlled, timedOut]);
     if (controlled === 'controlled') {
-      post({ source: 'modrelay', type: 'warm', urls: loadedUrls() });
-      heartbeat(o.heartbeatMs);
-      if (o.store === 'http-cache') {
-        const ready = await Promise.race([prepare(), timedOut]);
-        if (ready === 'timeout') return { status: 'timeout', registration, onUpdate };
-        await evict(ready.changed);
-        writeSession(SYNCED_KEY, String(ready.at));
-        // This page already ran a module whose copy changed (its boot script): reload to run
-        // the new one. At most once per few seconds, so repeated edits cannot loop.
-        if (ready.changed.some((url) => performance.getEntriesByName(url, 'resource').length > 0)) {
-          const last = Number(readSession(RELOADED_KEY));
-          if (!(Date.now() - last < RELOAD_GUARD_MS)) {
-            writeSession(RELOADED_KEY, String(Date.now()));
-            location.reload();
-            await timedOut;
-            return { status: 'timeout', registration, onUpdate };
-          }
-        }
-        reportModules(o.extensions ?? ['.mjs', '.js']);
+      started(o.heartbeatMs);
+      if (httpCache && (await Promise.race([prepareHttpCache(), timedOut])) !== 'ready') {
+        await timedOut; // reloading, or the worker did not answer in time: the page goes on over HTTP
+        return { status: 'timeout', registration, onUpdate };
       }
     }
     return { status: controlled, registration, onUpdate };
@@ -143,64 +138,8 @@ export async function registerModuleRelay(options: ModuleRelayClientOptions = {}
   }
 }
 
-function post(message: PageToSwMessage, transfer: Transferable[] = []): void {
-  navigator.serviceWorker.controller?.postMessage(message, transfer);
-}
-
-const RELOADED_KEY = 'modrelay:reloaded';
-const RELOAD_GUARD_MS = 5000;
-/** When this tab last evicted what changed (the worker's clock): the next `since`. */
-const SYNCED_KEY = 'modrelay:synced';
-
-/** sessionStorage can be unavailable (storage blocked): then every load counts as a new tab. */
-function readSession(key: string): string | null {
-  try {
-    return sessionStorage.getItem(key);
-  } catch {
-    return null;
-  }
-}
-
-function writeSession(key: string, value: string): void {
-  try {
-    sessionStorage.setItem(key, value);
-  } catch {
-    // see readSession
-  }
-}
-
-type StoreReady = Extract<SwToPageMessage, { type: 'store:ready' }>;
-
-/** Asks the worker to make the HTTP-cache copies current before the page imports. */
-function prepare(): Promise<StoreReady> {
-  const channel = new MessageChannel();
-  const ready = new Promise<StoreReady>((resolve) => {
-    channel.port1.onmessage = (event: MessageEvent<StoreReady>) => resolve(event.data);
-  });
-  const since = Number(readSession(SYNCED_KEY)) || performance.timeOrigin;
-  post({ source: 'modrelay', type: 'store:prepare', since }, [channel.port2]);
-  return ready;
-}
-
-/**
- * Tells the worker which modules this page loads over HTTP (Resource Timing sees every one,
- * from the HTTP cache or not), so it keeps immutable copies of the new ones. Batched.
- */
-function reportModules(extensions: readonly string[]): void {
-  if (typeof PerformanceObserver === 'undefined') return;
-  const scope = `${location.origin}/`;
-  let batch: string[] = [];
-  const observer = new PerformanceObserver((list) => {
-    for (const entry of list.getEntries()) {
-      const url = entry.name.split('#')[0]!;
-      if (!url.startsWith(scope) || url.startsWith(`${scope}@modrelay/`)) continue;
-      const { pathname } = new URL(url);
-      if (!extensions.some((ext) => pathname.endsWith(ext))) continue;
-      if (batch.length === 0) setTimeout(() => { post({ source: 'modrelay', type: 'store:seen', urls: batch }); batch = []; }, 100);
-      batch.push(url);
-    }
-  });
-  observer.observe({ type: 'resource', buffered: true });
+function post(message: PageToSwMessage): void {
+  navigator.serviceWorker.controller?.postMessage(message);
 }
 
 /** The page, this client, and same-origin scripts fetched before the worker controlled us. */
@@ -212,6 +151,12 @@ function loadedUrls(): string[] {
   return [...urls];
 }
 
+/** Once controlled: cache what loaded before (offline boots), keep the worker awake. */
+function started(heartbeatMs: number): void {
+  post({ source: 'modrelay', type: 'warm', urls: loadedUrls() });
+  heartbeat(heartbeatMs);
+}
+
 function heartbeat(ms: number): void {
   if (!(ms > 0)) return;
   setInterval(() => {
@@ -220,16 +165,6 @@ function heartbeat(ms: number): void {
 }
 
 let listening = false;
-
-/**
- * `store: 'http-cache'`: Blink keeps scripts this page loaded in its own memory cache, and an
- * `immutable` one is reused by the next load of this tab without asking the HTTP cache, so
- * it would run the old version even though the worker replaced the copy. A `fetch` of the
- * URL (answered by the HTTP cache: the new copy, no request) takes that entry's place.
- */
-function evict(urls: readonly string[]): Promise<unknown> {
-  return Promise.allSettled(urls.map((url) => fetch(url).then((response) => response.arrayBuffer())));
-}
 
 function listen(container: ServiceWorkerContainer, reloadOnUpdate: boolean, httpCache: boolean): void {
   if (listening) return;

@@ -1,6 +1,7 @@
-import { createStore, delMany, entries, setMany } from 'idb-keyval';
+import { createStore, delMany, entries, promisifyRequest, setMany, type UseStore } from 'idb-keyval';
 import { STORE_HEADER, STORE_HTTP_CACHE } from '../protocol/http-store.js';
 import type { Hash, ManifestStatus, ModulePath } from '../protocol/wire.js';
+import { after } from './deferred.js';
 import { sha256Hex } from './hash.js';
 import type { RelaySocket } from './relay-socket.js';
 
@@ -29,6 +30,9 @@ const MAX_ATTEMPTS = 3;
 /** A page reports at most this many URLs per message. */
 const MAX_ADOPT = 20_000;
 const DB_NAME = 'modrelay-http-cache';
+const STORE_NAME = 'copies';
+/** Deleting a database waits for every connection to close; never wait longer than this. */
+const DELETE_TIMEOUT_MS = 2000;
 
 /**
  * `store: 'http-cache'`: the browser's HTTP cache holds the modules, so a warm reload is the
@@ -50,7 +54,7 @@ export class HttpStore {
   private releasedAt = new Map<string, number>();
   /** Paths the relay does not serve: it cannot vouch for them, so they stay plain HTTP. */
   private refused = new Set<ModulePath>();
-  private idb = createStore(DB_NAME, 'copies');
+  private idb = recordsStore();
   private batch = new Map<string, HttpCopy | null>();
   private flush: Promise<void> | undefined;
   private active = 0;
@@ -61,7 +65,7 @@ export class HttpStore {
   readonly loaded: Promise<void>;
 
   constructor(private readonly pathOf: (url: string) => ModulePath | null) {
-    this.loaded = entries<string, HttpCopy>(this.idb).then(
+    this.loaded = this.idb.then((store) => entries<string, HttpCopy>(store)).then(
       (rows) => { for (const [url, copy] of rows) if (!this.copies.has(url)) this.copies.set(url, copy); },
       () => { this.durable = false; }, // no IndexedDB (private mode): modules stay plain HTTP
     );
@@ -230,7 +234,7 @@ export class HttpStore {
       this.flush = undefined;
       const sets = batch.filter((row): row is [string, HttpCopy] => row[1] !== null);
       const dels = batch.filter(([, copy]) => copy === null).map(([key]) => key);
-      return Promise.all([sets.length && setMany(sets, this.idb), dels.length && delMany(dels, this.idb)]).then(
+      return this.idb.then((store) => Promise.all([sets.length && setMany(sets, store), dels.length && delMany(dels, store)])).then(
         () => undefined,
         (error) => {
           this.durable = false;
@@ -254,6 +258,27 @@ export class HttpStore {
 }
 
 /**
+ * The records' store. idb-keyval creates its object store only when it creates the
+ * database, so a database that something else created first (a DevTools snippet opening it
+ * by name) would fail every transaction: such a database holds no records, so it is
+ * deleted and made again. Our own connection is closed first; idb-keyval's would block it.
+ */
+async function recordsStore(): Promise<UseStore> {
+  const open = indexedDB.open(DB_NAME);
+  open.onupgradeneeded = () => open.result.createObjectStore(STORE_NAME);
+  const db = await promisifyRequest(open);
+  const usable = db.objectStoreNames.contains(STORE_NAME);
+  db.close();
+  if (!usable) {
+    const deleted = promisifyRequest(indexedDB.deleteDatabase(DB_NAME));
+    if ((await Promise.race([deleted, after(DELETE_TIMEOUT_MS, 'blocked' as const)])) === 'blocked') {
+      throw new Error(`modrelay: cannot recreate IndexedDB ${DB_NAME}: another tab holds it open`);
+    }
+  }
+  return createStore(DB_NAME, STORE_NAME);
+}
+
+/**
  * A worker without the HTTP-cache store (the page switched to `store: 'cache-storage'`, or
  * static routes are gone) must not leave immutable copies behind: nobody would replace them
  * when their files change. Releases every recorded copy, then deletes the records.
@@ -261,7 +286,7 @@ export class HttpStore {
 export async function releaseLeftovers(): Promise<void> {
   try {
     if (!(await indexedDB.databases()).some((db) => db.name === DB_NAME)) return;
-    const idb = createStore(DB_NAME, 'copies');
+    const idb = createStore(DB_NAME, STORE_NAME);
     const rows = await entries<string, HttpCopy>(idb);
     const released = await Promise.all(rows.map(([url]) => fetch(url, { cache: 'reload', credentials: 'same-origin' }).then(
       async (response) => { await response.body?.cancel(); return url; },

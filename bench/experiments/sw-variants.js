@@ -10,6 +10,10 @@
  * - install-match:   fetch handler, `cache.match()`, entries put during `install`
  * - install-router:  no fetch event for modules: `addRoutes` with a cache source, entries put
  *                    during `install`
+ * - http-store:      no fetch event for modules: `addRoutes` with a network source; after the
+ *                    first load the worker re-fetches each module with `cache: 'reload'` and an
+ *                    `x-modrelay-store: http` header, which the server answers `immutable`, so
+ *                    the browser's HTTP cache holds them (modrelay's `store: 'http'`)
  *
  *   node bench/experiments/sw-variants.js [--runs 7] [--trace <variant>]
  *
@@ -29,7 +33,7 @@ import { TRACE_CATEGORIES, summarizeTrace } from '../trace-summary.js';
 
 const { values: args } = parseArgs({ options: { runs: { type: 'string', default: '7' }, trace: { type: 'string' } } });
 const RUNS = Number(args.runs);
-const VARIANTS = ['floor', 'memory', 'match', 'install-match', 'install-router'];
+const VARIANTS = (process.env.VARIANTS ?? 'floor,memory,match,install-match,install-router,http-store').split(',');
 const graph = /** @type {import('../graphs.js').Graph} */ (GRAPHS[0]);
 
 const SW = `
@@ -39,6 +43,10 @@ const memory = new Map();
 const isModule = (url) => url.pathname.startsWith('/${graph.mount}/');
 self.addEventListener('install', (event) => {
   self.skipWaiting();
+  if (variant === 'http-store') {
+    event.waitUntil(event.addRoutes({ condition: { urlPattern: '/${graph.mount}/*' }, source: 'network' }));
+    return;
+  }
   if (!variant.startsWith('install')) return;
   event.waitUntil((async () => {
     const list = await (await fetch('/modules.json')).json();
@@ -49,6 +57,12 @@ self.addEventListener('install', (event) => {
   })());
 });
 self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
+self.addEventListener('message', (event) => {
+  const urls = event.data;
+  event.waitUntil(Promise.all(urls.map((url) =>
+    fetch(url, { cache: 'reload', headers: { 'x-modrelay-store': 'http' } }).then((r) => r.arrayBuffer()),
+  )).then(() => event.source.postMessage('stored')));
+});
 self.addEventListener('fetch', (event) => {
   const url = new URL(event.request.url);
   if (!isModule(url)) return;
@@ -84,7 +98,16 @@ if (variant !== 'floor') {
 const started = performance.now();
 try {
   await import(${JSON.stringify(`/${graph.mount}/${graph.entry}`)});
-  window.__bench = { ok: true, importMs: performance.now() - started, controlled: !!navigator.serviceWorker.controller };
+  const importMs = performance.now() - started;
+  if (variant === 'http-store' && !sessionStorage.stored) {
+    sessionStorage.stored = 1;
+    const urls = performance.getEntriesByType('resource').map((e) => e.name).filter((u) => u.includes('/${graph.mount}/'));
+    navigator.serviceWorker.controller.postMessage(urls);
+    await new Promise((r) => navigator.serviceWorker.addEventListener('message', r, { once: true }));
+  }
+  // Modules that crossed the network this load (a 304 or a 200); the floor's are 0.
+  const fetched = performance.getEntriesByType('resource').filter((e) => e.name.includes('/${graph.mount}/') && e.transferSize > 0).length;
+  window.__bench = { ok: true, importMs, fetched, controlled: !!navigator.serviceWorker.controller };
 } catch (error) {
   window.__bench = { ok: false, error: String(error) };
 }
@@ -96,10 +119,14 @@ async function server(root, immutable) {
     etag: true,
     ...(immutable ? { maxAge: 31536000, immutable: true } : {}),
     setHeaders: (res, pathname) => {
-      if (!immutable || !pathname.startsWith(`/${graph.mount}/`)) res.setHeader('Cache-Control', 'no-cache');
+      const tagged = res.req.headers['x-modrelay-store'] === 'http';
+      if (tagged && pathname.startsWith(`/${graph.mount}/`)) res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
+      else if (!immutable || !pathname.startsWith(`/${graph.mount}/`)) res.setHeader('Cache-Control', 'no-cache');
     },
   });
-  const s = http.createServer((req, res) => files(req, res));
+  const s = http.createServer((req, res) => {
+    files(req, res);
+  });
   await new Promise((resolve) => s.listen(0, '127.0.0.1', () => resolve(undefined)));
   return { url: `http://127.0.0.1:${/** @type {import('node:net').AddressInfo} */ (s.address()).port}/`, close: () => s.close() };
 }
@@ -135,6 +162,7 @@ try {
       const { variant, load } = /** @type {typeof pages[number]} */ (pages[(i + run) % pages.length]);
       const r = await load(false);
       /** @type {number[]} */ (samples[variant]).push(r.ok && (variant === 'floor' || r.controlled) ? r.importMs : NaN);
+      if (r.fetched > 0) console.log(`${variant}: ${r.fetched} modules crossed the network on a warm reload`);
     }
   }
   const traced = pages.find((p) => p.variant === args.trace);

@@ -25,9 +25,15 @@ beforeAll(() => h.launch());
 afterAll(() => h.shutdown());
 afterEach(() => h.close());
 
-/** pathname → hash of the copies the worker recorded (IndexedDB `modrelay-http-cache`). */
+/**
+ * pathname → hash of the copies the worker recorded (IndexedDB `modrelay-http-cache`).
+ * Never opens a database that does not exist yet: that would create it empty, without the
+ * worker's object store.
+ */
 function copies(page: Page): Promise<Record<string, string | null>> {
-  return page.evaluate(() => new Promise<Record<string, string | null>>((resolve) => {
+  return page.evaluate(async () => {
+    if (!(await indexedDB.databases()).some((db) => db.name === 'modrelay-http-cache')) return {};
+    return new Promise<Record<string, string | null>>((resolve) => {
     const found: Record<string, string | null> = {};
     const open = indexedDB.open('modrelay-http-cache');
     open.onsuccess = () => {
@@ -43,7 +49,8 @@ function copies(page: Page): Promise<Record<string, string | null>> {
       cursor.onerror = () => resolve(found);
     };
     open.onerror = () => resolve(found);
-  }));
+    });
+  });
 }
 
 /** Waits until every module of the page has a recorded copy with a known hash. */
@@ -84,18 +91,24 @@ async function stopWorker(page: Page): Promise<void> {
   await cdp.detach();
 }
 
+function status(page: Page): Promise<string> {
+  return page.evaluate(() => (window as unknown as { __modrelay: { status: string } }).__modrelay.status);
+}
+
 async function visit(h: ReturnType<typeof browserHarness>, files: Record<string, string> = FILES) {
   const site = await h.site(files);
   const server = await h.serve(site.root);
   const { context, page, log } = await h.page();
   await page.goto(`${server.url}?store=http-cache`);
   expect(await appResult(page)).toMatchObject({ value: 'v1', stable: 'stable' });
-  expect(await page.evaluate(() => (window as unknown as { __modrelay: { status: string } }).__modrelay.status)).toBe('controlled');
+  // Nothing was cached yet: the app imported over plain HTTP without waiting for the worker.
+  expect(await status(page)).toBe('first-visit');
   await waitCopied(page);
   // The steady state: this tab ran the immutable copies, so Blink's memory cache holds them
   // too (it outlives a reload; only a fetch by the page replaces an entry).
   await page.reload();
   expect(await appResult(page)).toMatchObject({ value: 'v1', stable: 'stable' });
+  expect(await status(page)).toBe('controlled');
   return { site, server, context, page, log };
 }
 
@@ -176,6 +189,22 @@ describe("store: 'http-cache'", () => {
     await sleep(300);
     await page.reload();
     expect(await appResult(page)).toMatchObject({ value: 'v3', stable: 'stable' });
+  });
+
+  test('a records database created empty by someone else (a DevTools snippet) is started again, not given up', async () => {
+    const site = await h.site(FILES);
+    const server = await h.serve(site.root);
+    const { page } = await h.page();
+    await page.goto(`${server.url}empty.html`);
+    await page.evaluate(() => new Promise((resolve) => {
+      const open = indexedDB.open('modrelay-http-cache'); // created without the worker's object store
+      open.onsuccess = () => resolve(open.result.close());
+    }));
+    await page.goto(`${server.url}?store=http-cache`);
+    expect(await appResult(page)).toMatchObject({ value: 'v1', stable: 'stable' });
+    // A database exists, so the client could not call it a first visit; it waited for the worker.
+    expect(await status(page)).toBe('controlled');
+    await waitCopied(page);
   });
 
   test('a deleted module is not served from an old copy', async () => {

@@ -1,0 +1,111 @@
+/**
+ * The page's side of `store: 'http-cache'` (see sw/http-store.ts): ask the worker to make
+ * the HTTP-cache copies current before the app imports, evict what changed from Blink's
+ * memory cache, and report the modules the page loads so the worker copies them.
+ */
+import type { PageToSwMessage, SwToPageMessage } from '../protocol/wire.js';
+
+type StoreReady = Extract<SwToPageMessage, { type: 'store:ready' }>;
+
+/** When this tab last evicted what changed (the worker's clock): the next `since`. */
+const SYNCED_KEY = 'modrelay:synced';
+const RELOADED_KEY = 'modrelay:reloaded';
+/** At most one automatic reload per this many ms, so repeated edits cannot loop. */
+const RELOAD_GUARD_MS = 5000;
+/** Modules are reported once the page has loaded none for this long (they compete otherwise). */
+const REPORT_QUIET_MS = 250;
+/** The IndexedDB database of the worker's records (sw/http-store.ts). */
+const RECORDS_DB = 'modrelay-http-cache';
+
+function post(message: PageToSwMessage, transfer: Transferable[] = []): void {
+  navigator.serviceWorker.controller?.postMessage(message, transfer);
+}
+
+/** sessionStorage can be unavailable (storage blocked): then every load counts as a new tab. */
+function readSession(key: string): string | null {
+  try {
+    return sessionStorage.getItem(key);
+  } catch {
+    return null;
+  }
+}
+
+function writeSession(key: string, value: string): void {
+  try {
+    sessionStorage.setItem(key, value);
+  } catch {
+    // see readSession
+  }
+}
+
+/**
+ * True when no worker ever copied a module here: no registration and no records. Then the
+ * HTTP cache holds nothing `immutable` of ours, every module comes over plain revalidated
+ * HTTP, and the page may import at once while the worker installs in the background.
+ */
+export async function nothingCopied(container: ServiceWorkerContainer, scope: string): Promise<boolean> {
+  if (typeof indexedDB === 'undefined' || typeof indexedDB.databases !== 'function') return false;
+  const [registration, databases] = await Promise.all([container.getRegistration(scope), indexedDB.databases()]);
+  return registration === undefined && !databases.some((db) => db.name === RECORDS_DB);
+}
+
+/**
+ * Blink keeps scripts a tab loaded in its own memory cache, and an `immutable` one is
+ * reused by the tab's next load without asking the HTTP cache: it would run the old version
+ * even though the worker replaced the copy. A `fetch` of the URL by the page (answered by
+ * the HTTP cache: the new copy, no request) takes that entry's place.
+ */
+export function evict(urls: readonly string[]): Promise<unknown> {
+  return Promise.allSettled(urls.map((url) => fetch(url).then((response) => response.arrayBuffer())));
+}
+
+/**
+ * Asks the controlling worker to make the copies current, then evicts what changed.
+ * Resolves 'reload' when this page already ran a changed module (its boot script) and is
+ * reloading to run the new one.
+ */
+export async function prepareHttpCache(): Promise<'ready' | 'reload'> {
+  const channel = new MessageChannel();
+  const answered = new Promise<StoreReady>((resolve) => {
+    channel.port1.onmessage = (event: MessageEvent<StoreReady>) => resolve(event.data);
+  });
+  const since = Number(readSession(SYNCED_KEY)) || performance.timeOrigin;
+  post({ source: 'modrelay', type: 'store:prepare', since }, [channel.port2]);
+  const ready = await answered;
+  await evict(ready.changed);
+  writeSession(SYNCED_KEY, String(ready.at));
+  if (!ready.changed.some((url) => performance.getEntriesByName(url, 'resource').length > 0)) return 'ready';
+  if (Date.now() - Number(readSession(RELOADED_KEY)) < RELOAD_GUARD_MS) return 'ready';
+  writeSession(RELOADED_KEY, String(Date.now()));
+  location.reload();
+  return 'reload';
+}
+
+/**
+ * Collects the module URLs this page loads over HTTP (Resource Timing sees every one, from
+ * the HTTP cache or not) from now on, and sends them to the worker once it controls the page
+ * and the page's loads went quiet; the worker copies the ones it does not hold yet.
+ * Started before the app imports: Resource Timing's buffer keeps only 250 entries.
+ */
+export function reportModules(extensions: readonly string[], controlled: Promise<unknown>): void {
+  if (typeof PerformanceObserver === 'undefined') return;
+  const scope = `${location.origin}/`;
+  let batch: string[] = [];
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const send = () => {
+    if (batch.length === 0) return;
+    post({ source: 'modrelay', type: 'store:seen', urls: batch });
+    batch = [];
+  };
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const url = entry.name.split('#')[0]!;
+      if (!url.startsWith(scope) || url.startsWith(`${scope}@modrelay/`)) continue;
+      if (!extensions.some((ext) => new URL(url).pathname.endsWith(ext))) continue;
+      batch.push(url);
+    }
+    clearTimeout(timer);
+    timer = setTimeout(() => void controlled.then(send), REPORT_QUIET_MS);
+  });
+  observer.observe({ type: 'resource', buffered: true });
+}
