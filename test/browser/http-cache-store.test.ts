@@ -68,7 +68,7 @@ async function waitCopied(page: Page, paths = MODULES): Promise<void> {
  */
 function moduleTimings(page: Page): Promise<Record<string, { delivery: string; transferSize: number; route: string }>> {
   return page.evaluate(() => Object.fromEntries(
-    (performance.getEntriesByType('resource') as (PerformanceResourceTiming & { workerMatchedSourceType?: string })[])
+    (performance.getEntriesByType('resource') as (PerformanceResourceTiming & { deliveryType: string; workerMatchedSourceType?: string })[])
       .filter((entry) => entry.name.endsWith('.mjs'))
       .map((entry) => [new URL(entry.name).pathname, {
         delivery: entry.deliveryType, transferSize: entry.transferSize, route: entry.workerMatchedSourceType ?? 'none',
