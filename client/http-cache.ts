@@ -14,6 +14,8 @@ const RELOADED_KEY = 'modrelay:reloaded';
 const RELOAD_GUARD_MS = 5000;
 /** Modules are reported once the page has loaded none for this long (they compete otherwise). */
 const REPORT_QUIET_MS = 250;
+/** ...or after this long, whatever the page still loads. */
+const QUIET_CAP_MS = 3000;
 /** The IndexedDB database of the worker's records (sw/http-store.ts). */
 const RECORDS_DB = 'modrelay-http-cache';
 
@@ -86,26 +88,39 @@ export async function prepareHttpCache(): Promise<'ready' | 'reload'> {
  * the HTTP cache or not) from now on, and sends them to the worker once it controls the page
  * and the page's loads went quiet; the worker copies the ones it does not hold yet.
  * Started before the app imports: Resource Timing's buffer keeps only 250 entries.
+ * Resolves when the page's loads first went quiet.
  */
-export function reportModules(extensions: readonly string[], controlled: Promise<unknown>): void {
-  if (typeof PerformanceObserver === 'undefined') return;
+export function reportModules(extensions: readonly string[], controlled: Promise<unknown>): Promise<void> {
+  let settle!: () => void;
+  // Resolves when the page's loads first went quiet (or after QUIET_CAP_MS: some pages never are).
+  const quiet = new Promise<void>((resolve) => { settle = resolve; setTimeout(resolve, QUIET_CAP_MS); });
+  if (typeof PerformanceObserver === 'undefined') return quiet;
   const scope = `${location.origin}/`;
-  let batch: string[] = [];
+  let urls: string[] = [];
+  let fromCache: string[] = [];
   let timer: ReturnType<typeof setTimeout> | undefined;
   const send = () => {
-    if (batch.length === 0) return;
-    post({ source: 'modrelay', type: 'store:seen', urls: batch });
-    batch = [];
+    if (urls.length === 0) return;
+    post({ source: 'modrelay', type: 'store:seen', urls, fromCache });
+    urls = [];
+    fromCache = [];
   };
   const observer = new PerformanceObserver((list) => {
-    for (const entry of list.getEntries()) {
+    for (const entry of list.getEntries() as PerformanceResourceTiming[]) {
       const url = entry.name.split('#')[0]!;
-      if (!url.startsWith(scope) || url.startsWith(`${scope}@modrelay/`)) continue;
+      // Our own eviction fetches are not module loads.
+      if (entry.initiatorType === 'fetch' || !url.startsWith(scope) || url.startsWith(`${scope}@modrelay/`)) continue;
       if (!extensions.some((ext) => new URL(url).pathname.endsWith(ext))) continue;
-      batch.push(url);
+      urls.push(url);
+      // No bytes over the wire and no revalidation: a cache answered on its own.
+      if (entry.transferSize === 0 && (entry as { deliveryType?: string }).deliveryType === 'cache') fromCache.push(url);
     }
     clearTimeout(timer);
-    timer = setTimeout(() => void controlled.then(send), REPORT_QUIET_MS);
+    timer = setTimeout(() => {
+      settle();
+      void controlled.then(send);
+    }, REPORT_QUIET_MS);
   });
   observer.observe({ type: 'resource', buffered: true });
+  return quiet;
 }

@@ -112,12 +112,14 @@ export async function registerModuleRelay(options: ModuleRelayClientOptions = {}
     else container.addEventListener('controllerchange', () => resolve('controlled'), { once: true });
   });
   const httpCache = o.store === 'http-cache';
-  if (httpCache) reportModules(o.extensions ?? ['.mjs', '.js'], whenControlled);
+  const quiet = httpCache ? reportModules(o.extensions ?? ['.mjs', '.js'], whenControlled) : undefined;
   try {
-    if (httpCache && !container.controller && await nothingCopied(container, o.scope)) {
-      // First visit: nothing of ours can be stale, so the app imports over plain HTTP now
-      // while the worker installs; it copies the modules once it controls the page.
-      void container.register(scriptUrl, { scope: o.scope }).then(() => whenControlled).then(() => started(o.heartbeatMs), () => undefined);
+    if (quiet && !container.controller && await nothingCopied(container, o.scope)) {
+      // First visit: nothing of ours can be stale, so the app imports over plain HTTP now.
+      // The worker is registered once the page's loads went quiet (installing it meanwhile
+      // would compete with them); it copies the modules once it controls the page.
+      void quiet.then(() => container.register(scriptUrl, { scope: o.scope }))
+        .then(() => whenControlled).then(() => started(o.heartbeatMs), () => undefined);
       return { status: 'first-visit', onUpdate };
     }
     const registration = await Promise.race([container.register(scriptUrl, { scope: o.scope }), timedOut]);

@@ -183,8 +183,12 @@ export interface PageToSwEvents {
    * page's `performance.timeOrigin` in a new tab.
    */
   'store:prepare': { since: number };
-  /** `store: 'http-cache'`: module URLs the page loaded over HTTP; the worker keeps copies. */
-  'store:seen': { urls: string[] };
+  /**
+   * `store: 'http-cache'`: module URLs the page loaded over HTTP; the worker keeps copies.
+   * `fromCache`: those that came from a cache with no request (an untracked copy if the
+   * worker has no record of it).
+   */
+  'store:seen': { urls: string[]; fromCache: string[] };
 }
 
 export type SwToPageMessage = {

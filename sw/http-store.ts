@@ -64,22 +64,34 @@ export class HttpStore {
   /** Records read once per worker start. */
   readonly loaded: Promise<void>;
 
-  constructor(private readonly pathOf: (url: string) => ModulePath | null) {
+  constructor(
+    private readonly pathOf: (url: string) => ModulePath | null,
+    private readonly untracked: (path: ModulePath, hash: Hash) => void,
+  ) {
     this.loaded = this.idb.then((store) => entries<string, HttpCopy>(store)).then(
       (rows) => { for (const [url, copy] of rows) if (!this.copies.has(url)) this.copies.set(url, copy); },
       () => { this.durable = false; }, // no IndexedDB (private mode): modules stay plain HTTP
     );
   }
 
-  /** Module URLs a page loaded over HTTP: copy each one not tracked yet. */
-  async adopt(urls: readonly string[]): Promise<void> {
+  /**
+   * Module URLs a page loaded over HTTP: copy each one not tracked yet. `fromCache`: the ones
+   * it got from a cache with no request at all. Our `no-cache` answers always make a request,
+   * so such a URL had an `immutable` copy nobody tracks (its records were cleared, e.g. by
+   * DevTools, while the HTTP cache kept it): the page may have run old code, so once the
+   * fresh copy is recorded `untracked` announces it like an edit.
+   */
+  async adopt(urls: readonly string[], fromCache: ReadonlySet<string>): Promise<void> {
     await this.loaded;
     if (!this.durable) return;
     const jobs: Promise<void>[] = [];
     for (const url of urls.slice(0, MAX_ADOPT)) {
       const path = this.pathOf(url);
       if (path === null || this.copies.has(url) || this.refused.has(path)) continue;
-      jobs.push(this.copy(url, path));
+      jobs.push(this.copy(url, path).then(() => {
+        const hash = this.copies.get(url)?.hash;
+        if (fromCache.has(url) && hash) this.untracked(path, hash);
+      }));
     }
     await Promise.all(jobs);
   }

@@ -22,7 +22,8 @@ export function onPageMessage(engine: ModuleRelay, event: ExtendableMessageEvent
     }
     case 'store:seen':
       if (engine.httpStore && Array.isArray(message.urls)) {
-        event.waitUntil(engine.httpStore.adopt(message.urls.filter((url): url is string => typeof url === 'string')));
+        const strings = (list: unknown) => (Array.isArray(list) ? list.filter((url): url is string => typeof url === 'string') : []);
+        event.waitUntil(engine.httpStore.adopt(strings(message.urls), new Set(strings(message.fromCache))));
       }
       return;
     default: {

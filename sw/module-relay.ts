@@ -69,7 +69,11 @@ export class ModuleRelay {
     this.options = resolveOptions(options, self);
     this.cache = new ModuleCache(this.options.memoryBytes);
     // Without static routes every module fetch reaches this worker anyway: Cache Storage it is.
-    this.httpStore = this.options.store === 'http-cache' && routable() ? new HttpStore((url) => this.storePath(url)) : null;
+    this.httpStore = this.options.store === 'http-cache' && routable()
+      ? new HttpStore((url) => this.storePath(url), (path, hash) => this.announce(undefined, [
+        { source: 'modrelay', type: 'module:updated', url: this.urlOf(path), path, hash },
+      ]))
+      : null;
     if (!this.httpStore) void releaseLeftovers();
     this.socket = new RelaySocket(this.options.relayUrl, {
       ready: (hello) => this.onReady(hello),

@@ -109,6 +109,9 @@ async function visit(h: ReturnType<typeof browserHarness>, files: Record<string,
   await page.reload();
   expect(await appResult(page)).toMatchObject({ value: 'v1', stable: 'stable' });
   expect(await status(page)).toBe('controlled');
+  // The page reports its modules 250 ms after its loads go quiet; let that report land now,
+  // so it cannot wake a worker a test has stopped.
+  await sleep(600);
   return { site, server, context, page, log };
 }
 
@@ -205,6 +208,30 @@ describe("store: 'http-cache'", () => {
     // A database exists, so the client could not call it a first visit; it waited for the worker.
     expect(await status(page)).toBe('controlled');
     await waitCopied(page);
+  });
+
+  test('records lost while the HTTP cache kept its copies: the untracked old copy is noticed and announced, and the next load is right', async () => {
+    const { site, page } = await visit(h);
+    await stopWorker(page); // its records in memory go with it
+    // IndexedDB cleared on its own (by hand in DevTools, or by the browser under storage
+    // pressure): the HTTP cache keeps the immutable copies nobody tracks any more.
+    expect(await page.evaluate(() => new Promise((resolve, reject) => {
+      const request = indexedDB.deleteDatabase('modrelay-http-cache');
+      request.onsuccess = () => resolve('deleted');
+      request.onerror = () => reject(request.error);
+      request.onblocked = () => reject(new Error('still open'));
+    }))).toBe('deleted');
+    await site.write('lib/value.mjs', `export const value = 'v2';\n`);
+    await sleep(300);
+    await page.reload();
+    // No record says a copy exists, so this load takes the untracked copy as it is…
+    expect(await appResult(page)).toMatchObject({ value: 'v1', stable: 'stable' });
+    // …but the page reported that it came from a cache with no request: the worker copies it
+    // again and announces it like an edit.
+    await poll(() => page.evaluate(() => (window as unknown as { __modrelay: { updates: { url: string }[] } }).__modrelay.updates
+      .some((update) => update.url.endsWith('/lib/value.mjs'))));
+    await page.reload();
+    expect(await appResult(page)).toMatchObject({ value: 'v2', stable: 'stable' });
   });
 
   test('a deleted module is not served from an old copy', async () => {
