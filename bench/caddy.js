@@ -19,16 +19,22 @@ export function caddyVersion() {
   });
 }
 
-/** A free loopback port. Caddy needs its port written in the Caddyfile, so ask the OS for one. */
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = /** @type {net.AddressInfo} */ (server.address());
-      server.close(() => resolve(port));
+/**
+ * A free loopback port for Caddy, which needs its ports written in the Caddyfile before it
+ * starts. Chosen below Linux's ephemeral range (32768–60999): servers that listen on port 0
+ * meanwhile get ports from that range, so none of them can take this one before Caddy does.
+ */
+export async function freePort() {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const free = await new Promise((resolve) => {
+      const server = net.createServer();
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
     });
-  });
+    if (free) return port;
+  }
+  throw new Error('no free port for Caddy in 20000–31999');
 }
 
 /** @param {number} port */

@@ -279,7 +279,7 @@ export class ModuleRelay {
    */
   private announce(work: Promise<void> | undefined, messages: SwToPageMessage[]): void {
     this.announced = Promise.all([this.announced, work]).catch(() => undefined).then(async () => {
-      for (const message of messages) await this.post(message);
+      await this.post(...messages);
     });
   }
 
@@ -316,8 +316,8 @@ export class ModuleRelay {
   }
 
   /** Forwards to every window of this origin, controlled or not (the first visit is not). */
-  private async post(message: SwToPageMessage): Promise<void> {
+  private async post(...messages: SwToPageMessage[]): Promise<void> {
     const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
-    for (const client of windows) client.postMessage(message);
+    for (const client of windows) for (const message of messages) client.postMessage(message);
   }
 }
