@@ -5,10 +5,12 @@
  * on GitHub.
  */
 
-const COLORS = { floor: '#8a8a8a', http: '#4a7bd0', vite: '#8e5bd6', modrelay: '#2e9e5b', proxy: '#d9822b', proxyModrelay: '#1f6f78' };
+const COLORS = {
+  floor: '#8a8a8a', http: '#4a7bd0', vite: '#8e5bd6', modrelay: '#2e9e5b', modrelayHttp: '#17603a', proxy: '#d9822b', proxyModrelay: '#1f6f78',
+};
 const BAR = 18;
 const GAP = 6;
-const LABEL_W = 250;
+const LABEL_W = 300;
 const PLOT_W = 420;
 const VALUE_W = 90;
 const WIDTH = LABEL_W + PLOT_W + VALUE_W;
@@ -21,6 +23,7 @@ function colorOf(key) {
   if (key === 'floor') return COLORS.floor;
   if (key.startsWith('proxy-modrelay')) return COLORS.proxyModrelay;
   if (key.startsWith('proxy-')) return COLORS.proxy;
+  if (key.startsWith('modrelay-http')) return COLORS.modrelayHttp;
   if (key.startsWith('modrelay')) return COLORS.modrelay;
   if (key.startsWith('vite')) return COLORS.vite;
   return COLORS.http;
