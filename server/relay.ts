@@ -27,6 +27,8 @@ export interface RelayInternals extends Relay {
   origins: OriginAllowlist;
   /** Settles when the start-up read-ahead is done (at once when `prewarm` is off). */
   prewarmed: Promise<unknown>;
+  /** The root's modules, read and hashed once per change: `serve` answers HTTP from it too. */
+  store: ModuleStore;
 }
 
 /**
@@ -107,6 +109,7 @@ export async function createRelayInternal(options: RelayOptions): Promise<RelayI
     port,
     origins,
     prewarmed,
+    store,
     close: () => {
       closing ??= (async () => {
         stopPrewarm.abort();

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { realpathSync } from 'node:fs';
 import { MISSING_BUILD, readAsset, type AssetName } from './assets.js';
 import { resolveRelayOptions, type RelayOptions } from './options.js';
-import { createRelayInternal, listen, urlHost, type Relay } from './relay.js';
+import { createRelayInternal, listen, urlHost, type Relay, type RelayInternals } from './relay.js';
 import { plain, staticHandler } from './static.js';
 
 export interface ServeOptions extends Omit<RelayOptions, 'port'> {
@@ -35,7 +35,8 @@ const RELAY_URL_PLACEHOLDER = '__MODRELAY_RELAY_URL__';
 export async function serve(options: ServeOptions): Promise<Server> {
   const { port = SERVE_DEFAULTS.port, relayPort = SERVE_DEFAULTS.relayPort, ...relayOptions } = options;
   const resolved = resolveRelayOptions({ ...relayOptions, port });
-  const files = staticHandler(realpathSync(resolved.root), resolved.extensions);
+  let relay: RelayInternals | undefined;
+  const files = staticHandler(realpathSync(resolved.root), resolved.extensions, () => relay?.store);
   const checkHost = isLoopback(resolved.host);
 
   let relayUrl = '';
@@ -70,7 +71,6 @@ export async function serve(options: ServeOptions): Promise<Server> {
 
   await listen(http, resolved.port, resolved.host);
   const httpPort = (http.address() as AddressInfo).port;
-  let relay;
   try {
     relay = await createRelayInternal({ ...relayOptions, port: relayPort });
   } catch (error) {

@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import sirv from 'sirv';
 import { IMMUTABLE, STORE_HEADER, STORE_HTTP_CACHE } from '../protocol/http-store.js';
+import type { Module, ModuleStore } from './module-store.js';
 import { checkUrlPath, confine } from './paths.js';
 
 /**
@@ -17,9 +18,15 @@ import { checkUrlPath, confine } from './paths.js';
  * The worker records the hash of every such copy and replaces it when the file changes; a
  * page's own request (no header) still gets `no-cache`, so a page without the worker is
  * never served an old module.
+ *
+ * Modules come from the relay's `ModuleStore` when `modules()` has one: already read and
+ * hashed (one `stat` per request), with the sha-256 as a strong ETag. That is the same
+ * answer the socket gives, and it skips the per-request path resolution and disk read that
+ * made a first visit over `serve` slower than plain sirv. Anything the store will not serve
+ * (a file over the size cap, a missing file) takes the sirv path below, as before.
  */
 export function staticHandler(
-  realRoot: string, extensions: readonly string[],
+  realRoot: string, extensions: readonly string[], modules: () => ModuleStore | undefined = () => undefined,
 ): (request: IncomingMessage, response: ServerResponse) => Promise<void> {
   const sirvHandler = sirv(realRoot, {
     dev: true, etag: true, dotfiles: false, extensions: [],
@@ -50,6 +57,11 @@ export function staticHandler(
     const checked = checkUrlPath(path === '/' ? '/index.html' : isFolderUrl ? path.slice(0, -1) : path);
     if (!checked.ok) return plain(response, 403, `Forbidden: ${checked.message}.\n`);
     const segments = path === '/' ? [] : checked.segments;
+    const store = modules();
+    if (store && !isFolderUrl && extensions.some((ext) => path.endsWith(ext))) {
+      const outcome = await store.serve(`/${segments.join('/')}`);
+      if (outcome.ok) return sendModule(request, response, outcome.module);
+    }
 
     const confined = segments.length === 0 ? { ok: true as const, real: realRoot } : await confine(realRoot, segments);
     if (!confined.ok) {
@@ -80,6 +92,21 @@ export function staticHandler(
     request.url = `/${served.map(encodeURIComponent).join('/')}`;
     sirvHandler(request, response, () => plain(response, 404, 'Not found.\n'));
   };
+}
+
+const JS = 'text/javascript; charset=utf-8';
+
+function sendModule(request: IncomingMessage, response: ServerResponse, module: Module): void {
+  const etag = `"${module.hash}"`;
+  const tagged = request.headers[STORE_HEADER] === STORE_HTTP_CACHE;
+  const headers = { 'content-type': JS, etag, 'cache-control': tagged ? IMMUTABLE : 'no-cache' };
+  const known = (request.headers['if-none-match'] ?? '').split(',').map((tag) => tag.trim().replace(/^W\//, ''));
+  if (known.includes(etag)) {
+    response.writeHead(304, headers);
+    return void response.end();
+  }
+  response.writeHead(200, { ...headers, 'content-length': String(module.bytes.byteLength) });
+  response.end(request.method === 'HEAD' ? undefined : module.bytes);
 }
 
 export function plain(response: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {

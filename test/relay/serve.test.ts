@@ -99,6 +99,16 @@ describe('serve: static files', () => {
     expect(response.body).not.toMatch(/TOKEN|SECRET-OUTSIDE|\[core\]|root:x:/);
   });
 
+  it('answers a module from the relay\'s store: the sha-256 as a strong ETag, 304 when it matches', async () => {
+    const first = await get('/lib/a.mjs');
+    expect(first.status).toBe(200);
+    expect(first.body).toBe('export const a = 1;\n');
+    expect(first.headers['content-type']).toBe('text/javascript; charset=utf-8');
+    expect(first.headers.etag).toBe(`"${sha256('export const a = 1;\n')}"`);
+    expect((await get('/lib/a.mjs', { 'if-none-match': `W/"x", ${String(first.headers.etag)}` })).status).toBe(304);
+    expect((await get('/lib/a.mjs', { 'if-none-match': '"0000"' })).status).toBe(200);
+  });
+
   it("answers the worker's HTTP-cache copy of a module immutable, and only that", async () => {
     const tagged = await get('/lib/a.mjs', { 'x-modrelay-store': 'http-cache' });
     expect(tagged.status).toBe(200);
