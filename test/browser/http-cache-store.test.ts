@@ -2,6 +2,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { createRelay } from '../../server/index.js';
 import { browserHarness } from '../support/harness.js';
+import { idbEntries } from '../support/idb.js';
 import { appResult } from '../support/page-log.js';
 import { poll } from '../support/wait.js';
 
@@ -25,32 +26,10 @@ beforeAll(() => h.launch());
 afterAll(() => h.shutdown());
 afterEach(() => h.close());
 
-/**
- * pathname → hash of the copies the worker recorded (IndexedDB `modrelay-http-cache`).
- * Never opens a database that does not exist yet: that would create it empty, without the
- * worker's object store.
- */
-function copies(page: Page): Promise<Record<string, string | null>> {
-  return page.evaluate(async () => {
-    if (!(await indexedDB.databases()).some((db) => db.name === 'modrelay-http-cache')) return {};
-    return new Promise<Record<string, string | null>>((resolve) => {
-    const found: Record<string, string | null> = {};
-    const open = indexedDB.open('modrelay-http-cache');
-    open.onsuccess = () => {
-      const db = open.result;
-      if (!db.objectStoreNames.contains('copies')) return resolve(found);
-      const cursor = db.transaction('copies').objectStore('copies').openCursor();
-      cursor.onsuccess = () => {
-        const at = cursor.result;
-        if (!at) { db.close(); return resolve(found); }
-        found[new URL(at.key as string).pathname] = (at.value as { hash: string | null }).hash;
-        at.continue();
-      };
-      cursor.onerror = () => resolve(found);
-    };
-    open.onerror = () => resolve(found);
-    });
-  });
+/** pathname → hash of the copies the worker recorded (IndexedDB `modrelay-http-cache`). */
+async function copies(page: Page): Promise<Record<string, string | null>> {
+  const rows = await idbEntries<{ hash: string | null }>(page, 'modrelay-http-cache', 'copies');
+  return Object.fromEntries(rows.map(([url, copy]) => [new URL(url).pathname, copy.hash]));
 }
 
 /** Waits until every module of the page has a recorded copy with a known hash. */

@@ -1,4 +1,5 @@
 import type { Page } from 'playwright-core';
+import { idbEntries } from './idb.js';
 
 /**
  * Calls `check` (typically a `page.evaluate` of an async test) until it resolves true. Not
@@ -20,32 +21,16 @@ export async function poll(check: () => Promise<boolean>, timeout = 10_000): Pro
  * by the relay). Bounded: throws after `timeout`.
  */
 export async function waitCached(page: Page, paths: string[], options: { kind?: 'module' | 'shell'; timeout?: number } = {}): Promise<void> {
-  await poll(() => page.evaluate(async ({ wanted, kind }) => {
-    const cache = await caches.open('modrelay-v1');
-    const metadata = await new Promise<Map<string, { kind: string }>>((resolve) => {
-      const found = new Map<string, { kind: string }>();
-      const open = indexedDB.open('modrelay');
-      open.onsuccess = () => {
-        const db = open.result;
-        if (!db.objectStoreNames.contains('modules')) return resolve(found);
-        const cursor = db.transaction('modules').objectStore('modules').openCursor();
-        cursor.onsuccess = () => {
-          const at = cursor.result;
-          if (!at) { db.close(); return resolve(found); }
-          found.set(at.key as string, at.value as { kind: string });
-          at.continue();
-        };
-        cursor.onerror = () => resolve(found);
-      };
-      open.onerror = () => resolve(found);
-    });
-    for (const path of wanted) {
-      const url = new URL(path, location.origin).href;
-      const meta = metadata.get(url);
-      if (!meta || (kind && meta.kind !== kind) || !(await cache.match(url))) return false;
-    }
-    return true;
-  }, { wanted: paths, kind: options.kind }), options.timeout);
+  await poll(async () => {
+    const metadata = new Map(await idbEntries<{ kind: string }>(page, 'modrelay', 'modules'));
+    const urls = paths.map((path) => new URL(path, page.url()).href);
+    if (urls.some((url) => !metadata.has(url) || (options.kind && metadata.get(url)!.kind !== options.kind))) return false;
+    return page.evaluate(async (wanted) => {
+      const cache = await caches.open('modrelay-v1');
+      for (const url of wanted) if (!(await cache.match(url))) return false;
+      return true;
+    }, urls);
+  }, options.timeout);
 }
 
 /** Waits until the page heard `modrelay:update` for every path in `paths`. */
