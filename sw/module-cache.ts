@@ -211,13 +211,6 @@ export class ModuleCache {
     for (const url of urls) void this.writeMeta(url, null).catch(() => undefined);
   }
 
-  /** path → hash of every `module` entry: what the relay may skip when pushing. */
-  modules(): Record<ModulePath, Hash> {
-    const entries: Record<ModulePath, Hash> = {};
-    for (const meta of this.meta.values()) if (meta.kind === 'module') entries[meta.path] = meta.hash;
-    return entries;
-  }
-
   /**
    * What one `manifest:check` validates: every `module` entry, plus HTTP copies of module
    * files (`isModule(path)`) that the relay may now confirm.

@@ -183,9 +183,15 @@ export class ModuleRelay {
     return pushed || refreshed;
   }
 
-  /** path → hash of validated cached modules, sent as `have` so pushes skip them. */
-  have(): Record<ModulePath, Hash> | undefined {
-    return this.validated ? this.cache.modules() : undefined;
+  /**
+   * path → hash of every module copy this worker holds, sent as `have` so pushes skip them:
+   * relay copies and HTTP copies alike, validated or not. The relay skips only a matching
+   * hash, so an old copy still gets the new bytes; and a module that came over HTTP because
+   * the link was slow to open is not pushed a second time (seen under load in the fault-proxy
+   * suite: 9 modules travelled twice). Serving a copy still waits for validation.
+   */
+  have(): Record<ModulePath, Hash> {
+    return this.cache.manifest((path) => this.isModulePath(path));
   }
 
   /** False when bytes were invalidated (edited, deleted) after they arrived. */
