@@ -3,7 +3,8 @@
  * the HTTP-cache copies current before the app imports, evict what changed from Blink's
  * memory cache, and report the modules the page loads so the worker copies them.
  */
-import type { PageToSwMessage, SwToPageMessage } from '../protocol/wire.js';
+import type { SwToPageMessage } from '../protocol/wire.js';
+import { post } from './post.js';
 
 type StoreReady = Extract<SwToPageMessage, { type: 'store:ready' }>;
 
@@ -18,10 +19,6 @@ const REPORT_QUIET_MS = 250;
 const QUIET_CAP_MS = 3000;
 /** The IndexedDB database of the worker's records (sw/http-store.ts). */
 const RECORDS_DB = 'modrelay-http-cache';
-
-function post(message: PageToSwMessage, transfer: Transferable[] = []): void {
-  navigator.serviceWorker.controller?.postMessage(message, transfer);
-}
 
 /** sessionStorage can be unavailable (storage blocked): then every load counts as a new tab. */
 function readSession(key: string): string | null {

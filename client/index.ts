@@ -10,8 +10,9 @@
  * controlled, keeps the worker awake while the page is visible, and turns the worker's
  * change notices into `modrelay:update` events.
  */
-import type { PageToSwMessage, SwToPageMessage } from '../protocol/wire.js';
+import type { SwToPageMessage } from '../protocol/wire.js';
 import { evict, nothingCopied, prepareHttpCache, reportModules } from './http-cache.js';
+import { post } from './post.js';
 
 /** `modrelay serve` replaces this literal with its relay's URL when it serves this file. */
 const ANNOUNCED_RELAY_URL = '__MODRELAY_RELAY_URL__';
@@ -138,10 +139,6 @@ export async function registerModuleRelay(options: ModuleRelayClientOptions = {}
   } finally {
     clearTimeout(timer);
   }
-}
-
-function post(message: PageToSwMessage): void {
-  navigator.serviceWorker.controller?.postMessage(message);
 }
 
 /** The page, this client, and same-origin scripts fetched before the worker controlled us. */

@@ -20,8 +20,8 @@ const engine = new ModuleRelay(optionsFromScriptUrl(self.location.href));
 // without a reload (BROWSER-FACTS.md: without clients.claim() it is not).
 self.addEventListener('install', (event) => {
   void self.skipWaiting();
-  const { store, scope, extensions } = engine.options;
-  if (store === 'http-cache' && canRoute(event)) event.waitUntil(addModuleRoutes(event, scope, extensions));
+  // Routes exactly when the engine keeps an HTTP-cache store (it checked the API exists).
+  if (engine.httpStore && canRoute(event)) event.waitUntil(addModuleRoutes(event, engine.options.scope, engine.options.extensions));
 });
 clientsClaim();
 self.addEventListener('activate', (event) => event.waitUntil(deleteOldCaches()));
