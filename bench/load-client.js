@@ -11,7 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import { WebSocket } from 'ws';
-import { decodeModuleFrame } from '../dist/protocol/frame.js';
+import { decodeModuleFrame } from '../dist/protocol/frame-codec.js';
 import { importClosure } from './graphs.js';
 import { percentile } from './stats.js';
 

@@ -1,8 +1,9 @@
 /**
- * The page's side of `store: 'http-cache'` (see sw/http-store.ts): ask the worker to make
+ * The page's side of `store: 'http-cache'` (see sw/http-cache-store.ts): ask the worker to make
  * the HTTP-cache copies current before the app imports, evict what changed from Blink's
  * memory cache, and report the modules the page loads so the worker copies them.
  */
+import { HTTP_CACHE_DB } from '../protocol/defaults.js';
 import type { SwToPageMessage } from '../protocol/wire.js';
 import { post } from './post.js';
 
@@ -17,8 +18,6 @@ const RELOAD_GUARD_MS = 5000;
 const REPORT_QUIET_MS = 250;
 /** ...or after this long, whatever the page still loads. */
 const QUIET_CAP_MS = 3000;
-/** The IndexedDB database of the worker's records (sw/http-store.ts). */
-const RECORDS_DB = 'modrelay-http-cache';
 
 /** sessionStorage can be unavailable (storage blocked): then every load counts as a new tab. */
 function readSession(key: string): string | null {
@@ -45,7 +44,7 @@ function writeSession(key: string, value: string): void {
 export async function nothingCopied(container: ServiceWorkerContainer, scope: string): Promise<boolean> {
   if (typeof indexedDB === 'undefined' || typeof indexedDB.databases !== 'function') return false;
   const [registration, databases] = await Promise.all([container.getRegistration(scope), indexedDB.databases()]);
-  return registration === undefined && !databases.some((db) => db.name === RECORDS_DB);
+  return registration === undefined && !databases.some((db) => db.name === HTTP_CACHE_DB.database);
 }
 
 /**

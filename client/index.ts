@@ -10,12 +10,14 @@
  * controlled, keeps the worker awake while the page is visible, and turns the worker's
  * change notices into `modrelay:update` events.
  */
+import { MODULE_EXTENSIONS, RELAY_PORT, RELAY_URL_PLACEHOLDER } from '../protocol/defaults.js';
+import { encodeScriptUrl, type StoreName } from '../protocol/sw-url.js';
 import type { SwToPageMessage } from '../protocol/wire.js';
 import { evict, nothingCopied, prepareHttpCache, reportModules } from './http-cache.js';
 import { post } from './post.js';
 
 /** `modrelay serve` replaces this literal with its relay's URL when it serves this file. */
-const ANNOUNCED_RELAY_URL = '__MODRELAY_RELAY_URL__';
+const ANNOUNCED_RELAY_URL: string = RELAY_URL_PLACEHOLDER;
 
 export interface ModuleRelayClientOptions {
   /** The relay's WebSocket URL. Default: announced by `modrelay serve`, else `ws://<host>:8889/`. */
@@ -39,7 +41,7 @@ export interface ModuleRelayClientOptions {
    * fast as the browser's own cache; needs `modrelay serve` (or a server following
    * docs/integration.md) and Chromium's static routing API (elsewhere: `cache-storage`).
    */
-  store?: 'cache-storage' | 'http-cache';
+  store?: StoreName;
   /** Reload the page when a module changes. Default false. */
   reloadOnUpdate?: boolean;
   /** Heartbeat interval while the page is visible, in ms; 0 turns it off. Default 20000. */
@@ -84,7 +86,7 @@ export const DEFAULTS = {
 
 function defaultRelayUrl(): string {
   // A regex, not a comparison with another literal: serve replaces every copy of the literal.
-  return /^wss?:\/\//.test(ANNOUNCED_RELAY_URL) ? ANNOUNCED_RELAY_URL : `ws://${location.hostname}:8889/`;
+  return /^wss?:\/\//.test(ANNOUNCED_RELAY_URL) ? ANNOUNCED_RELAY_URL : `ws://${location.hostname}:${RELAY_PORT}/`;
 }
 
 function onUpdate(callback: (update: ModuleUpdate) => void): () => void {
@@ -99,12 +101,7 @@ export async function registerModuleRelay(options: ModuleRelayClientOptions = {}
   const container = navigator.serviceWorker;
   listen(container, o.reloadOnUpdate, o.store === 'http-cache');
 
-  const query = new URLSearchParams({ relay: o.relayUrl ?? defaultRelayUrl() });
-  if (o.budget !== undefined) query.set('budget', String(o.budget));
-  if (o.extensions) query.set('ext', o.extensions.join(','));
-  if (o.memoryBytes !== undefined) query.set('memory', String(o.memoryBytes));
-  if (o.store && o.store !== 'cache-storage') query.set('store', o.store);
-  const scriptUrl = `${o.swUrl}?${query}`;
+  const scriptUrl = encodeScriptUrl(o.swUrl, { ...o, relayUrl: o.relayUrl ?? defaultRelayUrl() });
 
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timedOut = new Promise<'timeout'>((resolve) => { timer = setTimeout(resolve, o.timeout, 'timeout'); });
@@ -113,7 +110,7 @@ export async function registerModuleRelay(options: ModuleRelayClientOptions = {}
     else container.addEventListener('controllerchange', () => resolve('controlled'), { once: true });
   });
   const httpCache = o.store === 'http-cache';
-  const quiet = httpCache ? reportModules(o.extensions ?? ['.mjs', '.js'], whenControlled) : undefined;
+  const quiet = httpCache ? reportModules(o.extensions ?? MODULE_EXTENSIONS, whenControlled) : undefined;
   try {
     if (quiet && !container.controller && await nothingCopied(container, o.scope)) {
       // First visit: nothing of ours can be stale, so the app imports over plain HTTP now.

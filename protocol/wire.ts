@@ -36,7 +36,9 @@ export type ErrorCode =
   | 'bad-request'
   | 'unsupported-type'
   | 'too-many-requests'
-  | 'internal';
+  | 'internal'
+  /** The worker's own: a body failed its sha-256 check. The relay never sends it. */
+  | 'hash-mismatch';
 
 // ───────────────────────────── relay → SW ─────────────────────────────
 

@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
-import { RELAY_DEFAULTS } from './options.js';
+import { RELAY_DEFAULTS, SERVE_DEFAULTS } from './options.js';
 import { createRelay } from './relay.js';
-import { serve, SERVE_DEFAULTS } from './serve.js';
+import { serve } from './serve.js';
 import { assetFile, MISSING_BUILD } from './assets.js';
 
 const HELP = `modrelay — load browser ES modules through a Service Worker and a WebSocket relay.
@@ -30,8 +30,9 @@ Dotfiles, dot-folders and paths leaving <root> are never served; node_modules is
 
 class UsageError extends Error {}
 
-function integer(name: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
+/** A flag's number; undefined when the flag is absent (the API fills defaults and checks ranges). */
+function integer(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
   if (!/^\d+$/.test(value)) throw new UsageError(`--${name} must be a non-negative integer, got "${value}"`);
   return Number(value);
 }
@@ -72,29 +73,32 @@ async function main(argv: string[]): Promise<void> {
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
   if (command === 'relay' && values['relay-port'] !== undefined) throw new UsageError('--relay-port is for serve; use --port');
 
+  // Only what was given: createRelay() and serve() fill the defaults and check the values.
   const common = {
-    root: resolve(root),
-    host: values.host ?? RELAY_DEFAULTS.host,
-    allowOrigins: values['allow-origin'] ?? [],
-    extensions: values.ext ?? [...RELAY_DEFAULTS.extensions],
-    maxFileSize: integer('max-file-size', values['max-file-size'], RELAY_DEFAULTS.maxFileSize),
-    debounceMs: integer('debounce', values.debounce, RELAY_DEFAULTS.debounceMs),
+    root,
+    host: values.host,
+    allowOrigins: values['allow-origin'],
+    extensions: values.ext,
+    maxFileSize: integer('max-file-size', values['max-file-size']),
+    debounceMs: integer('debounce', values.debounce),
     watch: !values['no-watch'],
     prewarm: !values['no-prewarm'],
   };
+  // For messages only.
+  const host = values.host ?? RELAY_DEFAULTS.host;
+  const shownRoot = resolve(root);
+  const port = integer('port', values.port);
 
   let close: () => Promise<void>;
   if (command === 'relay') {
-    const port = integer('port', values.port, RELAY_DEFAULTS.port);
-    const relay = await start(() => createRelay({ ...common, port }), common.host, port);
-    console.log(`modrelay relay: ${relay.url} serving ${common.root}`);
+    const relay = await start(() => createRelay({ ...common, port }), host, port ?? RELAY_DEFAULTS.port);
+    console.log(`modrelay relay: ${relay.url} serving ${shownRoot}`);
     close = relay.close;
   } else {
-    const port = integer('port', values.port, SERVE_DEFAULTS.port);
-    const relayPort = integer('relay-port', values['relay-port'], SERVE_DEFAULTS.relayPort);
+    const relayPort = integer('relay-port', values['relay-port']);
     if (assetFile('sw.js') === null || assetFile('client.mjs') === null) console.warn(`modrelay: warning: ${MISSING_BUILD}`);
-    const server = await start(() => serve({ ...common, port, relayPort }), common.host, port, relayPort);
-    console.log(`modrelay serve: ${server.url} (relay ${server.relay.url}) serving ${common.root}`);
+    const server = await start(() => serve({ ...common, port, relayPort }), host, port ?? SERVE_DEFAULTS.port, relayPort ?? SERVE_DEFAULTS.relayPort);
+    console.log(`modrelay serve: ${server.url} (relay ${server.relay.url}) serving ${shownRoot}`);
     console.log(
       [
         `  Open ${server.url} — a page whose boot script calls registerModuleRelay() loads its modules through the Service Worker.`,

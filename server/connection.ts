@@ -6,8 +6,8 @@ import type {
 } from '../protocol/wire.js';
 import { importClosure } from './graph.js';
 import type { Module, ModuleStore } from './module-store.js';
-import { moduleFrame, pushFrame } from './module-frames.js';
-import { parseFrame } from './frames.js';
+import { moduleFrame, pushFrame } from './frame-cache.js';
+import { parseMessage } from './parse-message.js';
 import { LIMITS } from './options.js';
 import { Outbox } from './outbox.js';
 
@@ -32,7 +32,7 @@ export interface Connection {
  * that does not read cannot make the relay buffer without bound. Frames leave through an
  * `Outbox`: paced on the socket's buffer, answers ahead of pushes.
  */
-export function serveConnection(socket: WebSocket, context: ConnectionContext): Connection {
+export function openConnection(socket: WebSocket, context: ConnectionContext): Connection {
   let inFlight = 0;
   /**
    * path → hash of every module frame sent on this socket. A push never repeats one: a page
@@ -87,7 +87,7 @@ export function serveConnection(socket: WebSocket, context: ConnectionContext): 
   }
 
   const answerRequest = async (request: ModuleRequest): Promise<void> => {
-    const outcome = await context.store.serve(request.path);
+    const outcome = await context.store.handOut(request.path);
     if (!outcome.ok) return sendError(outcome.code, outcome.message, request.id, request.path);
     const { module } = outcome;
     sent.set(module.path, module.hash);
@@ -106,7 +106,7 @@ export function serveConnection(socket: WebSocket, context: ConnectionContext): 
   };
 
   const answerCheck = async (check: ModuleCheck): Promise<void> => {
-    const outcome = await context.store.serve(check.path);
+    const outcome = await context.store.handOut(check.path);
     const status: ModuleStatus = { type: 'module:status', id: check.id, path: check.path, status: 'gone' };
     if (outcome.ok) {
       status.status = outcome.module.hash === check.hash ? 'current' : 'changed';
@@ -120,7 +120,7 @@ export function serveConnection(socket: WebSocket, context: ConnectionContext): 
     const paths = Object.keys(check.entries);
     for (let i = 0; i < paths.length; i += MANIFEST_CONCURRENCY) {
       const slice = paths.slice(i, i + MANIFEST_CONCURRENCY);
-      const outcomes = await Promise.all(slice.map((path) => context.store.serve(path)));
+      const outcomes = await Promise.all(slice.map((path) => context.store.handOut(path)));
       outcomes.forEach((outcome, j) => {
         const path = slice[j] as ModulePath;
         // A path that can no longer be served, for whatever reason, is gone for the cache.
@@ -136,7 +136,7 @@ export function serveConnection(socket: WebSocket, context: ConnectionContext): 
       void sendError('bad-request', 'binary frames are not accepted; send JSON text frames');
       return;
     }
-    const parsed = parseFrame(data.toString());
+    const parsed = parseMessage(data.toString());
     if (!parsed.ok) {
       void sendError('bad-request', parsed.message, parsed.id, parsed.path);
       return;

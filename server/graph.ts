@@ -18,7 +18,7 @@ export async function importClosure(store: ModuleStore, entry: Module): Promise<
   while (frontier.length > 0 && result.length < LIMITS.maxClosure) {
     const next: ModulePath[] = [];
     for (let i = 0; i < frontier.length && result.length < LIMITS.maxClosure; i += CONCURRENCY) {
-      const loaded = await Promise.all(frontier.slice(i, i + CONCURRENCY).map((path) => store.serve(path)));
+      const loaded = await Promise.all(frontier.slice(i, i + CONCURRENCY).map((path) => store.handOut(path)));
       for (const outcome of loaded) {
         if (!outcome.ok || result.length >= LIMITS.maxClosure) continue;
         result.push(outcome.module);

@@ -7,8 +7,6 @@ import type { ErrorCode, Hash, ModulePath } from '../protocol/wire.js';
 import { checkUrlPath, confine, fsFailure, hasAllowedExtension } from './paths.js';
 import { lexerReady, staticImports } from './imports.js';
 
-export const CONTENT_TYPE = 'text/javascript; charset=utf-8';
-
 /**
  * Module bytes kept in memory by default. Far above a real dev graph (three's 387 modules
  * are 2.2 MB), far below what would hurt a developer's machine.
@@ -61,7 +59,7 @@ export class ModuleStore {
   /** Loads in progress per path, shared by the loads that overlap them. */
   private readonly loading = new Map<ModulePath, Promise<LoadResult>>();
   /**
-   * Per path, the hashes clients may hold: every hash `serve` answered with since the watcher
+   * Per path, the hashes clients may hold: every hash `handOut` answered with since the watcher
    * last announced the path. The watcher compares a changed file with these, not with the
    * cache: a request (or the start-up read-ahead) that reads the new bytes between a save and
    * the watcher's flush must not make the save look like "nothing changed" to clients that
@@ -96,7 +94,7 @@ export class ModuleStore {
   }
 
   /** `load` for an answer to a client: the hash is remembered as one clients may hold. */
-  async serve(path: ModulePath): Promise<LoadResult> {
+  async handOut(path: ModulePath): Promise<LoadResult> {
     const outcome = await this.load(path);
     if (outcome.ok) {
       let hashes = this.handedOut.get(path);

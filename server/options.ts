@@ -1,5 +1,6 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { MODULE_EXTENSIONS, RELAY_PORT, SERVE_PORT } from '../protocol/defaults.js';
 
 /** Options of `createRelay`. Every field but `root` is optional; defaults are in `RELAY_DEFAULTS`. */
 export interface RelayOptions {
@@ -38,10 +39,10 @@ export interface RelayOptions {
 }
 
 export const RELAY_DEFAULTS = {
-  port: 8889,
+  port: RELAY_PORT,
   host: '127.0.0.1',
   allowOrigins: [] as string[],
-  extensions: ['.mjs', '.js'],
+  extensions: MODULE_EXTENSIONS,
   maxFileSize: 16 * 1024 * 1024,
   maxPayload: 4 * 1024 * 1024,
   maxInFlight: 64,
@@ -69,6 +70,11 @@ function positiveInteger(name: string, value: number, allowZero = false): number
   return value;
 }
 
+function checkPort(name: string, port: number): number {
+  if (port > 65535) throw new TypeError(`modrelay: ${name} must be at most 65535, got ${port}`);
+  return positiveInteger(name, port, true);
+}
+
 /** Fills defaults and throws a TypeError for impossible values (a missing root among them). */
 export function resolveRelayOptions(options: RelayOptions): ResolvedRelayOptions {
   if (!options || typeof options.root !== 'string' || options.root === '') {
@@ -89,11 +95,9 @@ export function resolveRelayOptions(options: RelayOptions): ResolvedRelayOptions
       throw new TypeError(`modrelay: extensions must look like ".mjs", got ${JSON.stringify(ext)}`);
     }
   }
-  const port = options.port ?? RELAY_DEFAULTS.port;
-  if (port > 65535) throw new TypeError(`modrelay: port must be at most 65535, got ${port}`);
   return {
     root,
-    port: positiveInteger('port', port, true),
+    port: checkPort('port', options.port ?? RELAY_DEFAULTS.port),
     host: options.host ?? RELAY_DEFAULTS.host,
     allowOrigins: (options.allowOrigins ?? []).map((origin) => origin.replace(/\/+$/, '')),
     extensions,
@@ -104,4 +108,27 @@ export function resolveRelayOptions(options: RelayOptions): ResolvedRelayOptions
     watch: options.watch ?? RELAY_DEFAULTS.watch,
     prewarm: options.prewarm ?? RELAY_DEFAULTS.prewarm,
   };
+}
+
+/** Options of `serve`: the relay's, plus the HTTP port; `port` is the HTTP port here. */
+export interface ServeOptions extends Omit<RelayOptions, 'port'> {
+  /** HTTP port; default 8080; 0 picks a free one. */
+  port?: number;
+  /** Relay (WebSocket) port; default 8889; 0 picks a free one. */
+  relayPort?: number;
+}
+
+export const SERVE_DEFAULTS = { port: SERVE_PORT, relayPort: RELAY_PORT } as const;
+
+export interface ResolvedServeOptions {
+  /** The HTTP port (the host and root are the relay's). */
+  port: number;
+  relay: ResolvedRelayOptions;
+}
+
+/** `resolveRelayOptions` for `serve`: the one place its options are checked. */
+export function resolveServeOptions(options: ServeOptions): ResolvedServeOptions {
+  const { port = SERVE_DEFAULTS.port, relayPort = SERVE_DEFAULTS.relayPort, ...relayOptions } = options ?? ({} as ServeOptions);
+  const relay = resolveRelayOptions({ ...relayOptions, port: relayPort } as RelayOptions);
+  return { port: checkPort('port', port), relay };
 }

@@ -5,9 +5,9 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Hello, ModuleRemoved, ModuleUpdated, ProtocolVersion } from '../protocol/wire.js';
-import { serveConnection, type Connection } from './connection.js';
+import { openConnection, type Connection } from './connection.js';
 import { ModuleStore } from './module-store.js';
-import { resolveRelayOptions, type RelayOptions } from './options.js';
+import { resolveRelayOptions, type RelayOptions, type ResolvedRelayOptions } from './options.js';
 import { OriginAllowlist } from './origins.js';
 import { prewarm } from './prewarm.js';
 import { watchRoot, type ChangeBatch, type RootWatcher } from './watcher.js';
@@ -36,11 +36,10 @@ export interface RelayInternals extends Relay {
  * the root, and a watcher whose changes are broadcast to every socket.
  */
 export async function createRelay(options: RelayOptions): Promise<Relay> {
-  return createRelayInternal(options);
+  return createRelayInternal(resolveRelayOptions(options));
 }
 
-export async function createRelayInternal(options: RelayOptions): Promise<RelayInternals> {
-  const resolved = resolveRelayOptions(options);
+export async function createRelayInternal(resolved: ResolvedRelayOptions): Promise<RelayInternals> {
   const realRoot = realpathSync(resolved.root);
   const origins = new OriginAllowlist(resolved.allowOrigins);
   const store = new ModuleStore(realRoot, resolved.extensions, resolved.maxFileSize);
@@ -71,7 +70,7 @@ export async function createRelayInternal(options: RelayOptions): Promise<RelayI
       return;
     }
     wss.handleUpgrade(request, socket, head, (ws: WebSocket) => {
-      connections.set(ws, serveConnection(ws, { store, hello, maxInFlight: resolved.maxInFlight }));
+      connections.set(ws, openConnection(ws, { store, hello, maxInFlight: resolved.maxInFlight }));
     });
   });
 

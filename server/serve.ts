@@ -3,16 +3,10 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { realpathSync } from 'node:fs';
 import { MISSING_BUILD, readAsset, type AssetName } from './assets.js';
-import { resolveRelayOptions, type RelayOptions } from './options.js';
+import { JSON_CONTENT_TYPE, JS_CONTENT_TYPE, RELAY_URL_PLACEHOLDER } from '../protocol/defaults.js';
+import { resolveServeOptions, type ServeOptions } from './options.js';
 import { createRelayInternal, listen, urlHost, type Relay, type RelayInternals } from './relay.js';
 import { plain, staticHandler } from './static.js';
-
-export interface ServeOptions extends Omit<RelayOptions, 'port'> {
-  /** HTTP port; default 8080; 0 picks a free one. */
-  port?: number;
-  /** Relay (WebSocket) port; default 8889; 0 picks a free one. */
-  relayPort?: number;
-}
 
 export interface Server {
   /** http://127.0.0.1:PORT/ */
@@ -21,11 +15,6 @@ export interface Server {
   close(): Promise<void>;
 }
 
-export const SERVE_DEFAULTS = { port: 8080, relayPort: 8889 } as const;
-
-/** The placeholder the client bundle carries for the relay URL (client/index.ts). */
-const RELAY_URL_PLACEHOLDER = '__MODRELAY_RELAY_URL__';
-
 /**
  * The embedded default: static HTTP for the root, the built Service Worker at `/sw.js`, the
  * client at `/@modrelay/client.mjs` with this relay's URL baked in (so
@@ -33,11 +22,11 @@ const RELAY_URL_PLACEHOLDER = '__MODRELAY_RELAY_URL__';
  * allows this HTTP server's loopback origins.
  */
 export async function serve(options: ServeOptions): Promise<Server> {
-  const { port = SERVE_DEFAULTS.port, relayPort = SERVE_DEFAULTS.relayPort, ...relayOptions } = options;
-  const resolved = resolveRelayOptions({ ...relayOptions, port });
+  const { port, relay: relayOptions } = resolveServeOptions(options);
+  const { host } = relayOptions;
   let relay: RelayInternals | undefined;
-  const files = staticHandler(realpathSync(resolved.root), resolved.extensions, () => relay?.store);
-  const checkHost = isLoopback(resolved.host);
+  const files = staticHandler(realpathSync(relayOptions.root), relayOptions.extensions, () => relay?.store);
+  const checkHost = isLoopback(host);
 
   let relayUrl = '';
   const http = createServer((request, response) => {
@@ -54,25 +43,25 @@ export async function serve(options: ServeOptions): Promise<Server> {
     const pathname = (request.url ?? '/').split('?')[0];
     switch (pathname) {
       case '/sw.js':
-        return sendAsset(request, response, 'sw.js', JS, (bytes) => bytes);
+        return sendAsset(request, response, 'sw.js', JS_CONTENT_TYPE, (bytes) => bytes);
       case '/@modrelay/client.mjs':
-        return sendAsset(request, response, 'client.mjs', JS, (bytes) =>
+        return sendAsset(request, response, 'client.mjs', JS_CONTENT_TYPE, (bytes) =>
           Buffer.from(bytes.toString('utf8').replaceAll(RELAY_URL_PLACEHOLDER, relayUrl)),
         );
       // The bundles end with sourceMappingURL comments; DevTools asks for these.
       case '/sw.js.map':
-        return sendAsset(request, response, 'sw.js.map', JSON_TYPE, (bytes) => bytes);
+        return sendAsset(request, response, 'sw.js.map', JSON_CONTENT_TYPE, (bytes) => bytes);
       case '/@modrelay/client.mjs.map':
-        return sendAsset(request, response, 'client.mjs.map', JSON_TYPE, (bytes) => bytes);
+        return sendAsset(request, response, 'client.mjs.map', JSON_CONTENT_TYPE, (bytes) => bytes);
       default:
         return files(request, response);
     }
   };
 
-  await listen(http, resolved.port, resolved.host);
+  await listen(http, port, host);
   const httpPort = (http.address() as AddressInfo).port;
   try {
-    relay = await createRelayInternal({ ...relayOptions, port: relayPort });
+    relay = await createRelayInternal(relayOptions);
   } catch (error) {
     http.close();
     throw error;
@@ -82,7 +71,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
 
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${urlHost(resolved.host)}:${httpPort}/`,
+    url: `http://${urlHost(host)}:${httpPort}/`,
     relay: { url: relay.url, port: relay.port, close: () => relay.close() },
     close: () => {
       closing ??= (async () => {
@@ -93,9 +82,6 @@ export async function serve(options: ServeOptions): Promise<Server> {
     },
   };
 }
-
-const JS = 'text/javascript; charset=utf-8';
-const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** Serves a built file with a content hash ETag and `no-cache`, so a rebuild is seen on the next load. */
 async function sendAsset(

@@ -1,7 +1,8 @@
 import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import sirv from 'sirv';
-import { IMMUTABLE, STORE_HEADER, STORE_HTTP_CACHE } from '../protocol/http-store.js';
+import { JS_CONTENT_TYPE } from '../protocol/defaults.js';
+import { IMMUTABLE, STORE_HEADER, STORE_HTTP_CACHE } from '../protocol/http-cache.js';
 import type { Module, ModuleStore } from './module-store.js';
 import { checkUrlPath, confine } from './paths.js';
 
@@ -13,7 +14,7 @@ import { checkUrlPath, confine } from './paths.js';
  * gives `Cache-Control: no-cache` with a weak ETag of size and mtime: every load revalidates.
  *
  * The one exception is a module fetched by the worker of `store: 'http-cache'` (it sends
- * `x-modrelay-store: http-cache`, see protocol/http-store.ts): that answer is `immutable`,
+ * `x-modrelay-store: http-cache`, see protocol/http-cache.ts): that answer is `immutable`,
  * so the browser's HTTP cache keeps it and the page's later imports never leave the page.
  * The worker records the hash of every such copy and replaces it when the file changes; a
  * page's own request (no header) still gets `no-cache`, so a page without the worker is
@@ -59,7 +60,7 @@ export function staticHandler(
     const segments = path === '/' ? [] : checked.segments;
     const store = modules();
     if (store && !isFolderUrl && extensions.some((ext) => path.endsWith(ext))) {
-      const outcome = await store.serve(`/${segments.join('/')}`);
+      const outcome = await store.handOut(`/${segments.join('/')}`);
       if (outcome.ok) return sendModule(request, response, outcome.module);
     }
 
@@ -94,12 +95,10 @@ export function staticHandler(
   };
 }
 
-const JS = 'text/javascript; charset=utf-8';
-
 function sendModule(request: IncomingMessage, response: ServerResponse, module: Module): void {
   const etag = `"${module.hash}"`;
   const tagged = request.headers[STORE_HEADER] === STORE_HTTP_CACHE;
-  const headers = { 'content-type': JS, etag, 'cache-control': tagged ? IMMUTABLE : 'no-cache' };
+  const headers = { 'content-type': JS_CONTENT_TYPE, etag, 'cache-control': tagged ? IMMUTABLE : 'no-cache' };
   const known = (request.headers['if-none-match'] ?? '').split(',').map((tag) => tag.trim().replace(/^W\//, ''));
   if (known.includes(etag)) {
     response.writeHead(304, headers);

@@ -1,19 +1,19 @@
-import { moduleResponse } from './module-cache.js';
-import type { ModuleRelay } from './module-relay.js';
+import type { Engine } from './engine.js';
 import { sha256Hex } from './hash.js';
+import { bodyResponse } from './response.js';
 
 /**
  * Plain HTTP, as if no worker were there, plus a copy for offline use. The body is read
  * whole and hashed here (a truncated body makes `arrayBuffer()` reject, so it is never
  * cached); anything but a plain 200 passes through untouched and uncached. The copy is a
- * network-first `shell` entry until the relay confirms its hash (`confirm`): the relay
+ * network-first `shell` entry until the relay confirms its hash (validation.ts): the relay
  * only broadcasts changes to files it serves, so it must vouch before cache-first use.
  */
 export async function fromNetwork(
-  engine: ModuleRelay, request: Request, url: string, path: string | null, background: Promise<unknown>[],
+  engine: Engine, request: Request, url: string, path: string | null, background: Promise<unknown>[],
 ): Promise<Response> {
   const key = path ?? url;
-  const epoch = engine.cache.epoch(key);
+  const epoch = engine.epochs.of(key);
   let response: Response;
   try {
     response = await fetch(request);
@@ -28,20 +28,19 @@ export async function fromNetwork(
     path: key, hash: await sha256Hex(bytes), bytes, epoch,
     contentType: response.headers.get('content-type') ?? 'text/javascript',
   };
-  const cached = engine.cache.get(url);
   // The same bytes are cached already (perhaps pushed by the relay meanwhile): keep that entry.
-  if (cached?.hash !== v.hash) {
+  if (engine.cache.get(url)?.hash !== v.hash) {
     background.push(
       engine.cache.put(url, v, 'network', 'shell').then((stored) => {
-        if (stored && path !== null) engine.confirm(path, v.hash);
+        if (stored && path !== null && engine.isModulePath(path)) engine.confirmations.confirm(path, v.hash);
       }),
     );
   }
-  return moduleResponse(v, 'network');
+  return bodyResponse(v, 'network');
 }
 
 /** The last cached copy, validated or not: what an offline load gets. */
-export async function fromCacheAnyway(engine: ModuleRelay, url: string): Promise<Response | undefined> {
+export async function fromCacheAnyway(engine: Engine, url: string): Promise<Response | undefined> {
   const hit = await engine.cache.read(url);
-  return hit && moduleResponse({ ...hit.meta, bytes: hit.bytes }, 'cache');
+  return hit && bodyResponse({ ...hit.meta, bytes: hit.bytes }, 'cache');
 }

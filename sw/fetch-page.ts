@@ -1,16 +1,16 @@
 import type { Handled } from './fetch-module.js';
 import { fromCacheAnyway } from './fetch-network.js';
 import { sha256Hex } from './hash.js';
-import type { ModuleRelay } from './module-relay.js';
+import type { Engine } from './engine.js';
 import { cacheKey, relayPath } from './route.js';
 
 /**
  * Navigations in scope: network-first, untouched, with a copy cached so that after one
  * visit the page itself loads with the servers gone and the browser offline.
  */
-export function fetchPage(engine: ModuleRelay, request: Request): Handled {
+export function fetchPage(engine: Engine, request: Request): Handled {
   const url = cacheKey(request.url);
-  engine.newLoad();
+  engine.pushes.newLoad();
   const background: Promise<unknown>[] = [];
   const response = (async () => {
     let network: Response;
@@ -34,9 +34,9 @@ export function fetchPage(engine: ModuleRelay, request: Request): Handled {
  * Caches a page (or any other network-first file) fetched over HTTP. Every reload fetches
  * the page again; unchanged bytes are not written to Cache Storage and IndexedDB again.
  */
-export async function keep(engine: ModuleRelay, url: string, response: Response): Promise<boolean> {
+export async function keep(engine: Engine, url: string, response: Response): Promise<boolean> {
   const path = relayPath(url) ?? url;
-  const epoch = engine.cache.epoch(path);
+  const epoch = engine.epochs.of(path);
   const bytes = await response.arrayBuffer();
   const hash = await sha256Hex(bytes);
   if (engine.cache.get(url)?.hash === hash) return true;

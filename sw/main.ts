@@ -1,20 +1,20 @@
 /**
- * modrelay's own service worker (served as /sw.js; options in its query, see options.ts).
- * To mount modrelay inside an existing Workbox worker instead, see strategy.ts.
+ * modrelay's own service worker (served as /sw.js; options in its query, see
+ * protocol/sw-url.ts). To mount modrelay inside an existing Workbox worker instead, see strategy.ts.
  */
 import { clientsClaim } from 'workbox-core';
+import { decodeScriptUrl } from '../protocol/sw-url.js';
+import { deleteOldCaches } from './cache-storage-store.js';
+import { Engine } from './engine.js';
 import { fetchModule } from './fetch-module.js';
 import { fetchPage } from './fetch-page.js';
 import { onPageMessage } from './messages.js';
-import { deleteOldCaches } from './module-cache.js';
-import { ModuleRelay } from './module-relay.js';
-import { optionsFromScriptUrl } from './options.js';
 import { routeOf } from './route.js';
 import { addModuleRoutes, canRoute } from './static-routes.js';
 
 declare const self: ServiceWorkerGlobalScope;
 
-const engine = new ModuleRelay(optionsFromScriptUrl(self.location.href));
+const engine = new Engine(decodeScriptUrl(self.location.href));
 
 // A new version takes over at once and claims open pages: the first visit is controlled
 // without a reload (BROWSER-FACTS.md: without clients.claim() it is not).

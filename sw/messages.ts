@@ -1,10 +1,10 @@
 import type { PageToSwMessage, SwToPageMessage } from '../protocol/wire.js';
 import { after } from './deferred.js';
-import type { ModuleRelay } from './module-relay.js';
+import type { Engine } from './engine.js';
 import { warm } from './warm.js';
 
 /** Messages from pages (see PageToSwEvents in protocol/wire.ts). Others are ignored. */
-export function onPageMessage(engine: ModuleRelay, event: ExtendableMessageEvent): void {
+export function onPageMessage(engine: Engine, event: ExtendableMessageEvent): void {
   const message = event.data as PageToSwMessage | null;
   if (!message || typeof message !== 'object' || message.source !== 'modrelay') return;
   switch (message.type) {
@@ -41,16 +41,16 @@ const VALIDATION_POLLS = 500; // 10 s
  * the budget, or (relay down or slow) every copy was revalidated over HTTP; and no copy is
  * being replaced. Without the HTTP-cache store there is nothing to prepare.
  */
-async function prepare(engine: ModuleRelay, since: number, port: MessagePort): Promise<void> {
+async function prepare(engine: Engine, since: number, port: MessagePort): Promise<void> {
   const store = engine.httpStore;
-  let validated = engine.validated;
+  let validated = engine.link.validated;
   if (store) {
-    validated ||= await engine.waitValidated(Date.now() + engine.options.budget);
+    validated ||= await engine.link.waitValidated(Date.now() + engine.options.budget);
     // Connected and still checking (many changed files to copy): the relay's answer is
     // cheaper than revalidating every copy over HTTP, so wait for it, bounded.
     for (let i = 0; !validated && engine.socket.state === 'ready' && i < VALIDATION_POLLS; i++) {
       await after(VALIDATION_POLL_MS, undefined);
-      validated = engine.validated;
+      validated = engine.link.validated;
     }
     if (!validated) await store.revalidate();
     await store.settled();

@@ -1,7 +1,10 @@
+import { MODULE_EXTENSIONS, RELAY_PORT } from '../protocol/defaults.js';
+import { STORE_NAMES, type StoreName } from '../protocol/sw-url.js';
+
 /**
  * Options of the Service Worker engine. Our own `sw.js` reads them from its script URL
- * (`/sw.js?relay=ws%3A%2F%2F127.0.0.1%3A8889%2F&budget=500&memory=67108864`), so a worker the browser
- * restarts with fresh globals knows them without asking a page.
+ * (protocol/sw-url.ts), so a worker the browser restarts with fresh globals knows them
+ * without asking a page.
  */
 export interface ModuleRelayOptions {
   /** WebSocket URL of the relay. Default: `ws://<this host>:8889/`. */
@@ -21,18 +24,15 @@ export interface ModuleRelayOptions {
    * Where warm modules live. `cache-storage` (default): Cache Storage, every module answered
    * by the worker, immune to a broken HTTP proxy. `http-cache`: the browser's HTTP cache,
    * module fetches never reach the worker (the floor's speed); needs an HTTP server that
-   * honours protocol/http-store.ts (`modrelay serve` does) and the static routing API
+   * honours protocol/http-cache.ts (`modrelay serve` does) and the static routing API
    * (elsewhere it behaves as `cache-storage`).
    */
-  store?: Store;
+  store?: StoreName;
 }
-
-export type Store = 'cache-storage' | 'http-cache';
-export const STORES: readonly Store[] = ['cache-storage', 'http-cache'];
 
 export type ResolvedOptions = Required<ModuleRelayOptions>;
 
-export const DEFAULTS = { budget: 500, extensions: ['.mjs', '.js'], memoryBytes: 64 * 1024 * 1024, store: 'cache-storage' } as const;
+export const DEFAULTS = { budget: 500, extensions: MODULE_EXTENSIONS, memoryBytes: 64 * 1024 * 1024, store: 'cache-storage' } as const;
 
 export function resolveOptions(options: ModuleRelayOptions, self: ServiceWorkerGlobalScope): ResolvedOptions {
   const budget = options.budget ?? DEFAULTS.budget;
@@ -42,8 +42,8 @@ export function resolveOptions(options: ModuleRelayOptions, self: ServiceWorkerG
     throw new TypeError(`modrelay: memoryBytes must be a finite number ≥ 0, got ${memoryBytes}`);
   }
   const store = options.store ?? DEFAULTS.store;
-  if (!STORES.includes(store)) throw new TypeError(`modrelay: store must be one of ${STORES.join(', ')}, got ${String(store)}`);
-  const relayUrl = options.relayUrl ?? `ws://${self.location.hostname}:8889/`;
+  if (!STORE_NAMES.includes(store)) throw new TypeError(`modrelay: store must be one of ${STORE_NAMES.join(', ')}, got ${String(store)}`);
+  const relayUrl = options.relayUrl ?? `ws://${self.location.hostname}:${RELAY_PORT}/`;
   if (!/^wss?:\/\//.test(relayUrl)) throw new TypeError(`modrelay: relayUrl must be a ws:// or wss:// URL, got ${relayUrl}`);
   return {
     relayUrl,
@@ -53,21 +53,4 @@ export function resolveOptions(options: ModuleRelayOptions, self: ServiceWorkerG
     memoryBytes,
     store,
   };
-}
-
-/** Options carried in the query of the worker's own script URL. */
-export function optionsFromScriptUrl(scriptUrl: string): ModuleRelayOptions {
-  const query = new URL(scriptUrl).searchParams;
-  const options: ModuleRelayOptions = {};
-  const relay = query.get('relay');
-  if (relay) options.relayUrl = relay;
-  const budget = query.get('budget');
-  if (budget !== null && budget !== '') options.budget = Number(budget);
-  const ext = query.get('ext');
-  if (ext) options.extensions = ext.split(',');
-  const memory = query.get('memory');
-  if (memory !== null && memory !== '') options.memoryBytes = Number(memory);
-  const store = query.get('store');
-  if (store) options.store = store as Store; // checked by resolveOptions
-  return options;
 }

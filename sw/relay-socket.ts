@@ -1,5 +1,5 @@
 import ReconnectingWebSocket from 'partysocket/ws';
-import { decodeModuleFrame } from '../protocol/frame.js';
+import { decodeModuleFrame } from '../protocol/frame-codec.js';
 import type {
   Hello, ManifestStatus, ModuleError, ModuleRemoved, ModuleResponse, ModuleStatus, ModuleUpdated, ProtocolVersion,
   RelayMessage, SwMessage,

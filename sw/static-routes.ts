@@ -5,6 +5,7 @@
  * code cache (docs/performance.md, observation 1), which is most of a warm reload.
  * modrelay's own files under `/@modrelay/` stay with the worker (cached for offline boots).
  */
+import { OWN_PATH_PREFIX } from '../protocol/defaults.js';
 
 interface RouterRule {
   condition: { urlPattern: { pathname: string } };
@@ -35,7 +36,7 @@ export async function addModuleRoutes(event: RoutingInstallEvent, scope: string,
   const base = escapePattern(new URL(scope).pathname);
   const rules: RouterRule[] = [
     // First match wins: modrelay's client before the module rules that would match it.
-    { condition: { urlPattern: { pathname: '/@modrelay/*' } }, source: 'fetch-event' },
+    { condition: { urlPattern: { pathname: `${OWN_PATH_PREFIX}*` } }, source: 'fetch-event' },
     ...extensions.map((ext): RouterRule => ({ condition: { urlPattern: { pathname: `${base}*${escapePattern(ext)}` } }, source: 'network' })),
   ];
   try {

@@ -1,7 +1,8 @@
 import { Strategy, type StrategyHandler } from 'workbox-strategies';
+import { MODULE_EXTENSIONS } from '../protocol/defaults.js';
 import { fetchModule } from './fetch-module.js';
 import { onPageMessage } from './messages.js';
-import { ModuleRelay } from './module-relay.js';
+import { Engine } from './engine.js';
 import type { ModuleRelayOptions } from './options.js';
 import { routeOf } from './route.js';
 
@@ -18,11 +19,11 @@ declare const self: ServiceWorkerGlobalScope;
  * `cacheName`; Workbox plugins are not applied to relay answers.
  */
 export class ModuleRelayStrategy extends Strategy {
-  readonly engine: ModuleRelay;
+  readonly engine: Engine;
 
   constructor(options: ModuleRelayOptions = {}) {
     super();
-    this.engine = new ModuleRelay(options);
+    this.engine = new Engine(options);
     self.addEventListener('message', (event) => onPageMessage(this.engine, event));
   }
 
@@ -35,7 +36,7 @@ export class ModuleRelayStrategy extends Strategy {
 
 /** A Workbox route match for the module requests modrelay answers (same origin, in scope). */
 export function moduleRelayMatch(options: Pick<ModuleRelayOptions, 'extensions' | 'scope'> = {}) {
-  const extensions = options.extensions ?? ['.mjs', '.js'];
+  const extensions = options.extensions ?? MODULE_EXTENSIONS;
   return ({ request }: { request: Request }): boolean =>
     routeOf(request, options.scope ?? self.registration.scope, extensions, self.location.pathname) === 'module';
 }

@@ -1,6 +1,6 @@
 import { fromNetwork } from './fetch-network.js';
 import { keep } from './fetch-page.js';
-import type { ModuleRelay } from './module-relay.js';
+import type { Engine } from './engine.js';
 import { cacheKey, relayPath, routeOf } from './route.js';
 
 declare const self: ServiceWorkerGlobalScope;
@@ -13,7 +13,7 @@ const MAX_WARM_URLS = 256;
  * modrelay's client), so the next load works offline. Modules go through the same network
  * path as a fallback fetch; the page's own URL is cached as a network-first copy.
  */
-export async function warm(engine: ModuleRelay, urls: string[]): Promise<void> {
+export async function warm(engine: Engine, urls: string[]): Promise<void> {
   const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
   const pages = new Set(windows.map((client) => cacheKey(client.url)));
   const { scope, extensions } = engine.options;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import WebSocket from 'ws';
-import { decodeModuleFrame } from '../../protocol/frame.js';
+import { decodeModuleFrame } from '../../protocol/frame-codec.js';
 import { intBetween, mulberry32, pick, type Random } from './prng.js';
 
 /**

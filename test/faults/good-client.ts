@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import WebSocket from 'ws';
-import { decodeModuleFrame } from '../../protocol/frame.js';
+import { decodeModuleFrame } from '../../protocol/frame-codec.js';
 
 /**
  * A well-behaved client that keeps fetching real modules while something else attacks the

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer, type RawData } from 'ws';
-import { decodeModuleFrame } from '../../protocol/frame.js';
+import { decodeModuleFrame } from '../../protocol/frame-codec.js';
 
 /**
  * A transparent WebSocket hop between the Service Worker and the relay that counts what

@@ -3,7 +3,7 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import WebSocket from 'ws';
-import { decodeModuleFrame } from '../../protocol/frame.js';
+import { decodeModuleFrame } from '../../protocol/frame-codec.js';
 import type { ModuleResponse, RelayMessage } from '../../protocol/wire.js';
 
 export const sha256 = (data: string | Uint8Array): string => createHash('sha256').update(data).digest('hex');

@@ -2,8 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { realpath, rename, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ModuleStore } from '../../server/module-store.js';
-import { pushFrame } from '../../server/module-frames.js';
-import { decodeModuleFrame } from '../../protocol/frame.js';
+import { pushFrame } from '../../server/frame-cache.js';
+import { decodeModuleFrame } from '../../protocol/frame-codec.js';
 import { createRelay, type Relay } from '../../server/index.js';
 import { asModule, removeRoot, sha256, tempRoot, TestClient } from './helpers.js';
 

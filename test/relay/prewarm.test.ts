@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createRelayInternal, type RelayInternals } from '../../server/relay.js';
+import { resolveRelayOptions } from '../../server/options.js';
 import { asModule, removeRoot, tempRoot, TestClient } from './helpers.js';
 
 const V1 = 'export const version = 1;\n';
@@ -54,7 +55,7 @@ async function versions(paths: string[]): Promise<Record<string, string>> {
 
 describe('prewarm', () => {
   it('reads the root\'s modules at start-up, skipping node_modules', async () => {
-    relay = await createRelayInternal({ root, port: 0, watch: false });
+    relay = await createRelayInternal(resolveRelayOptions({ root, port: 0, watch: false }));
     await relay.prewarmed;
     for (const file of ['a.mjs', 'deep/er/b.js', 'node_modules/pkg/c.mjs']) await rewriteKeepingStat(join(root, file), V2);
     expect(await versions(['/a.mjs', '/deep/er/b.js', '/node_modules/pkg/c.mjs'])).toEqual({
@@ -65,7 +66,7 @@ describe('prewarm', () => {
   });
 
   it('is off with prewarm: false', async () => {
-    relay = await createRelayInternal({ root, port: 0, watch: false, prewarm: false });
+    relay = await createRelayInternal(resolveRelayOptions({ root, port: 0, watch: false, prewarm: false }));
     await relay.prewarmed;
     await rewriteKeepingStat(join(root, 'a.mjs'), V2);
     expect(await versions(['/a.mjs'])).toEqual({ '/a.mjs': 'v2' });

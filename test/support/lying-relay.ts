@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
-import { encodeModuleFrame } from '../../protocol/frame.js';
+import { encodeModuleFrame } from '../../protocol/frame-codec.js';
 import type { Hello, SwMessage } from '../../protocol/wire.js';
 
 /**

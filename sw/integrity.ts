@@ -1,6 +1,16 @@
-import type { ModuleResponse } from '../protocol/wire.js';
+import { ERROR_MESSAGES } from '../protocol/errors.js';
+import type { Hash, ModulePath, ModuleResponse } from '../protocol/wire.js';
 import { sha256Hex } from './hash.js';
-import type { Verified } from './module-cache.js';
+
+/** A body whose hash was checked, ready to serve and cache. */
+export interface Verified {
+  path: ModulePath;
+  hash: Hash;
+  contentType: string;
+  bytes: ArrayBuffer;
+  /** The path's epoch when the bytes were received; a later invalidation makes them stale. */
+  epoch: number;
+}
 
 /**
  * Checks a relay body against the size and sha-256 in its header. A mismatch resolves
@@ -12,7 +22,7 @@ export async function verify(header: ModuleResponse, body: Uint8Array, epoch: nu
   const bytes = body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength) as ArrayBuffer;
   const hash = await sha256Hex(bytes);
   if (hash !== header.hash) {
-    console.warn(`modrelay: ${header.path} does not match its hash; not cached, not served`);
+    console.warn(`modrelay: ${header.path}: ${ERROR_MESSAGES['hash-mismatch']}`);
     return null;
   }
   return { path: header.path, hash, contentType: header.contentType, bytes, epoch };

@@ -1,7 +1,7 @@
 import type { Hash, ModulePath, SwMessage } from '../protocol/wire.js';
 import { LIMITS } from './options.js';
 
-export type ParsedFrame = { ok: true; message: SwMessage } | { ok: false; id?: number; path?: string; message: string };
+export type ParsedMessage = { ok: true; message: SwMessage } | { ok: false; id?: number; path?: string; message: string };
 
 /**
  * Parses and validates one inbound text frame. Everything from the socket is untrusted: the
@@ -9,7 +9,7 @@ export type ParsedFrame = { ok: true; message: SwMessage } | { ok: false; id?: n
  * be read, so the sender can match the `bad-request` to its request). Path rules are not
  * checked here; the store applies them to every path it loads.
  */
-export function parseFrame(text: string): ParsedFrame {
+export function parseMessage(text: string): ParsedMessage {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -18,7 +18,7 @@ export function parseFrame(text: string): ParsedFrame {
   }
   if (!isPlainObject(value)) return { ok: false, message: 'frame must be a JSON object' };
   const id = isRequestId(value.id) ? value.id : undefined;
-  const fail = (message: string): ParsedFrame => ({
+  const fail = (message: string): ParsedMessage => ({
     ok: false,
     ...(id !== undefined ? { id } : {}),
     ...(typeof value.path === 'string' ? { path: value.path } : {}),

@@ -1,11 +1,13 @@
-import { createStore, entries, promisifyRequest } from 'idb-keyval';
-import type { Hash, ModulePath, ProtocolVersion } from '../protocol/wire.js';
+import { createStore, entries } from 'idb-keyval';
+import { CACHE_NAME, CACHE_PREFIX, CACHE_STORAGE_DB } from '../protocol/defaults.js';
+import type { Hash, ModulePath, ModuleUpdated } from '../protocol/wire.js';
 import { BodyMemory } from './body-memory.js';
-
-const PROTOCOL_VERSION: ProtocolVersion = 1;
-/** Bodies live here; the name carries the protocol version so a bump starts clean. */
-export const CACHE_NAME = `modrelay-v${PROTOCOL_VERSION}`;
-export const CACHE_PREFIX = 'modrelay-';
+import type { Epochs } from './epochs.js';
+import { IdbBatch } from './idb-batch.js';
+import type { Verified } from './integrity.js';
+import { bodyResponse } from './response.js';
+import type { Store } from './store.js';
+import type { Verdict } from './validation.js';
 
 /**
  * What IndexedDB holds per cached URL (DevTools → Application → IndexedDB → modrelay).
@@ -25,22 +27,9 @@ export interface ModuleMeta {
   contentType: string;
 }
 
-/** A body whose hash was checked, ready to serve and cache. */
-export interface Verified {
-  path: ModulePath;
-  hash: Hash;
-  contentType: string;
+export interface Cached {
+  meta: ModuleMeta;
   bytes: ArrayBuffer;
-  /** The path's epoch when the bytes were received; a later eviction makes them stale. */
-  epoch: number;
-}
-
-export type Source = 'cache' | 'relay' | 'network';
-
-export function moduleResponse(v: Pick<Verified, 'bytes' | 'hash' | 'contentType'>, source: Source): Response {
-  return new Response(v.bytes, {
-    headers: { 'content-type': v.contentType, etag: `"${v.hash}"`, 'x-modrelay-source': source },
-  });
 }
 
 function isQuotaError(error: unknown): boolean {
@@ -48,28 +37,35 @@ function isQuotaError(error: unknown): boolean {
 }
 
 /**
- * Cache Storage for bodies + idb-keyval for metadata + an in-memory copy of both (bodies
- * up to a byte budget, see body-memory.ts), so a warm hit is answered from memory without
- * `caches.match`. The in-memory `meta` map is the
- * truth during one worker lifetime: evictions apply to it synchronously (a batch is atomic
- * for every later fetch), persistent deletes follow. Writes go Cache Storage first, then
- * metadata, so an entry is only ever served with both.
+ * `store: 'cache-storage'`: Cache Storage for bodies + IndexedDB for metadata + an in-memory
+ * copy of both (bodies up to a byte budget, see body-memory.ts), so a warm hit is answered
+ * from memory without `caches.match`. The in-memory `meta` map is the truth during one
+ * worker lifetime: evictions apply to it synchronously (a batch is atomic for every later
+ * fetch), persistent deletes follow. Writes go Cache Storage first, then metadata, so an
+ * entry is only ever served with both. The worker keeps this store with either store
+ * option: pages and modrelay's own files live here too.
  */
-export class ModuleCache {
+export class CacheStorageStore implements Store<ModuleMeta, [v: Verified, source: ModuleMeta['source'], kind: ModuleMeta['kind']]> {
   private meta = new Map<string, ModuleMeta>();
   private bodies: BodyMemory;
-  private epochs = new Map<ModulePath, number>();
   private cache: Promise<Cache> = caches.open(CACHE_NAME);
-  private store = createStore('modrelay', 'modules');
-  private metaBatch: [string, ModuleMeta | null][] = [];
-  private metaFlush: Promise<void> | undefined;
-  /** Metadata read once per worker start. */
+  private idb = createStore(CACHE_STORAGE_DB.database, CACHE_STORAGE_DB.store);
+  private records = new IdbBatch<ModuleMeta>(Promise.resolve(this.idb));
   readonly loaded: Promise<void>;
 
-  constructor(memoryBytes: number) {
+  /**
+   * `isModule`: paths the relay serves (their HTTP copies are sent for confirmation);
+   * `refused`: paths the relay does not serve, shared with the engine (network-first).
+   */
+  constructor(
+    memoryBytes: number,
+    private readonly epochs: Epochs,
+    private readonly isModule: (path: ModulePath) => boolean,
+    private readonly refused: Set<ModulePath>,
+  ) {
     this.bodies = new BodyMemory(memoryBytes);
     this.loaded = Promise.all([
-      entries<string, ModuleMeta>(this.store),
+      entries<string, ModuleMeta>(this.idb),
       this.cache.then((cache) => cache.keys()).then((requests) => new Set(requests.map((r) => r.url)), () => null),
     ]).then(
       ([rows, bodies]) => {
@@ -77,7 +73,7 @@ export class ModuleCache {
           if (this.meta.has(url)) continue;
           // Metadata whose body is gone (Cache Storage cleared on its own, e.g. from DevTools)
           // must not be sent as `have`: the relay would skip pushing what this worker lacks.
-          if (bodies && !bodies.has(url)) void this.writeMeta(url, null).catch(() => undefined);
+          if (bodies && !bodies.has(url)) void this.records.write(url, null).catch(() => undefined);
           else this.meta.set(url, meta);
         }
       },
@@ -89,19 +85,15 @@ export class ModuleCache {
     return this.meta.get(url);
   }
 
-  epoch(path: ModulePath): number {
-    return this.epochs.get(path) ?? 0;
-  }
-
   /** A cached body already in memory (the warm path: no promise, no Cache Storage). */
-  peek(url: string): { meta: ModuleMeta; bytes: ArrayBuffer } | undefined {
+  peek(url: string): Cached | undefined {
     const meta = this.meta.get(url);
     const bytes = meta && this.bodies.get(url);
     return bytes && { meta: meta!, bytes };
   }
 
   /** Reads a cached body: memory first, then Cache Storage (kept in memory afterwards). */
-  async read(url: string): Promise<{ meta: ModuleMeta; bytes: ArrayBuffer } | undefined> {
+  async read(url: string): Promise<Cached | undefined> {
     const meta = this.meta.get(url);
     if (!meta) return undefined;
     let bytes = this.bodies.get(url);
@@ -124,7 +116,7 @@ export class ModuleCache {
    * false (nothing persisted) on a quota error or when the path was invalidated meanwhile.
    */
   put(url: string, v: Verified, source: ModuleMeta['source'], kind: ModuleMeta['kind']): Promise<boolean> {
-    if (this.epoch(v.path) !== v.epoch) return Promise.resolve(false);
+    if (this.epochs.of(v.path) !== v.epoch) return Promise.resolve(false);
     const meta: ModuleMeta = {
       // This order is what DevTools' IndexedDB preview shows first.
       path: v.path, hash: v.hash, kind, source, size: v.bytes.byteLength, at: Date.now(), contentType: v.contentType,
@@ -137,8 +129,8 @@ export class ModuleCache {
   private async persist(url: string, meta: ModuleMeta, v: Verified): Promise<boolean> {
     const cache = await this.cache;
     try {
-      await cache.put(url, moduleResponse(v, 'cache'));
-      await this.writeMeta(url, meta);
+      await cache.put(url, bodyResponse(v, 'cache'));
+      await this.records.write(url, meta);
     } catch (error) {
       void cache.delete(url).catch(() => undefined);
       if (!isQuotaError(error)) console.warn('modrelay: caching failed', url, error);
@@ -149,48 +141,21 @@ export class ModuleCache {
     // writes, so undo them unless a newer entry took the URL.
     if (!this.meta.has(url)) {
       void cache.delete(url).catch(() => undefined);
-      void this.writeMeta(url, null).catch(() => undefined);
+      void this.records.write(url, null).catch(() => undefined);
     }
     return false;
-  }
-
-  /**
-   * Metadata writes (null = delete) are queued and applied in order, one IndexedDB
-   * transaction per burst instead of one per module: a cold load of a large graph lands
-   * hundreds at once, and an eviction must never be overtaken by an older write.
-   */
-  private writeMeta(url: string, meta: ModuleMeta | null): Promise<void> {
-    this.metaBatch.push([url, meta]);
-    this.metaFlush ??= new Promise<void>((resolve) => setTimeout(resolve, 0)).then(() => {
-      const batch = this.metaBatch;
-      this.metaBatch = [];
-      this.metaFlush = undefined;
-      return this.store('readwrite', (store) => {
-        for (const [key, value] of batch) {
-          if (value) store.put(value, key);
-          else store.delete(key);
-        }
-        return promisifyRequest(store.transaction);
-      });
-    });
-    return this.metaFlush;
   }
 
   /**
    * Changes an entry's kind: `module` once the relay confirmed its hash, `shell` when the
    * relay no longer serves it. `hash` guards against an entry replaced meanwhile.
    */
-  setKind(url: string, hash: Hash, kind: ModuleMeta['kind']): void {
+  private setKind(url: string, hash: Hash, kind: ModuleMeta['kind']): void {
     const meta = this.meta.get(url);
     if (!meta || meta.hash !== hash || meta.kind === kind) return;
     const changed = { ...meta, kind };
     this.meta.set(url, changed);
-    void this.writeMeta(url, changed).catch(() => undefined); // queued after any eviction's delete
-  }
-
-  /** Bumps a path's epoch so bytes already on their way for it are not cached. */
-  touch(path: ModulePath): void {
-    this.epochs.set(path, this.epoch(path) + 1);
+    void this.records.write(url, changed).catch(() => undefined); // queued after any eviction's delete
   }
 
   /** Cached URLs of one relay path (a path may be cached under several query strings). */
@@ -200,32 +165,69 @@ export class ModuleCache {
     return urls;
   }
 
-  /** Removes entries now (for every later read) and from storage in the background. */
-  evict(urls: string[]): void {
+  evict(urls: readonly string[]): void {
     if (urls.length === 0) return;
     for (const url of urls) {
       this.meta.delete(url);
       this.bodies.delete(url);
     }
     void this.cache.then((cache) => Promise.all(urls.map((url) => cache.delete(url)))).catch(() => undefined);
-    for (const url of urls) void this.writeMeta(url, null).catch(() => undefined);
+    for (const url of urls) void this.records.write(url, null).catch(() => undefined);
   }
 
   /**
-   * What one `manifest:check` validates: every `module` entry, plus HTTP copies of module
-   * files (`isModule(path)`) that the relay may now confirm.
+   * Every `module` entry, plus HTTP copies of module files that the relay may now confirm.
+   * Also the `have` list of pushes: relay and HTTP copies alike, validated or not (the relay
+   * skips only a matching hash, so an old copy still gets the new bytes).
    */
-  manifest(isModule: (path: ModulePath) => boolean): Record<ModulePath, Hash> {
+  manifest(): Record<ModulePath, Hash> {
     const entries: Record<ModulePath, Hash> = {};
     for (const meta of this.meta.values()) {
-      if (meta.kind === 'module' || (meta.source === 'network' && isModule(meta.path))) entries[meta.path] = meta.hash;
+      if (meta.kind === 'module' || (meta.source === 'network' && this.isModule(meta.path))) entries[meta.path] = meta.hash;
     }
     return entries;
   }
 
-  /** Every cached URL and its metadata (for `have` lists and reconciliation). */
-  all(): IterableIterator<[string, ModuleMeta]> {
-    return this.meta.entries();
+  /**
+   * Applies a verdict synchronously, so the whole batch lands before any read. An HTTP copy
+   * of a path the relay does not serve joins `refused`: asking it for that path again would
+   * only cost a round trip before the same HTTP fetch.
+   */
+  apply(verdict: Verdict): Promise<void> {
+    for (const path of verdict.invalidated()) this.epochs.bump(path);
+    const stale: string[] = [];
+    for (const [url, meta] of this.meta) {
+      if (!verdict.covers(meta.path)) continue; // cached after the snapshot: current
+      if (verdict.removed(meta.path)) {
+        // Not (or no longer) served by the relay, e.g. /@modrelay/client.mjs: an HTTP copy
+        // stays as a network-first copy for offline use; a relay copy of a deleted file goes.
+        if (meta.source === 'network') {
+          this.setKind(url, meta.hash, 'shell');
+          this.refused.add(meta.path);
+        } else {
+          stale.push(url);
+        }
+        continue;
+      }
+      if (meta.hash !== verdict.current(meta.path)) stale.push(url);
+      else if (meta.kind === 'shell') this.setKind(url, meta.hash, 'module'); // the relay vouches for this HTTP copy
+    }
+    this.evict(stale);
+    return Promise.resolve();
+  }
+
+  updated(modules: ModuleUpdated['modules']): Promise<void> {
+    const stale: string[] = [];
+    for (const { path, hash } of modules) {
+      for (const url of this.urlsOf(path)) if (this.meta.get(url)!.hash !== hash) stale.push(url);
+    }
+    this.evict(stale);
+    return Promise.resolve();
+  }
+
+  removed(paths: readonly ModulePath[]): Promise<void> {
+    this.evict(paths.flatMap((path) => this.urlsOf(path)));
+    return Promise.resolve();
   }
 }
 

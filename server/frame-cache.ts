@@ -1,6 +1,7 @@
-import { encodeModuleFrame } from '../protocol/frame.js';
+import { encodeModuleFrame } from '../protocol/frame-codec.js';
 import type { ModuleResponse } from '../protocol/wire.js';
-import { CONTENT_TYPE, type Module } from './module-store.js';
+import { JS_CONTENT_TYPE } from '../protocol/defaults.js';
+import type { Module } from './module-store.js';
 
 /**
  * The frame of a pushed module (no `id`, no `push`) is the same bytes for every client, so
@@ -18,7 +19,7 @@ export function moduleFrame(module: Module, extra: Pick<ModuleResponse, 'id' | '
     ...extra,
     path: module.path,
     hash: module.hash,
-    contentType: CONTENT_TYPE,
+    contentType: JS_CONTENT_TYPE,
     size: module.bytes.byteLength,
   };
   return encodeModuleFrame(header, module.bytes);

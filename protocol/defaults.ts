@@ -1,0 +1,34 @@
+/**
+ * Every default and name that two ends of modrelay share: the relay and `serve` (server/),
+ * the Service Worker (sw/) and the page's client (client/). Plain constants, no imports, so
+ * each bundle takes only what it uses.
+ */
+
+/** The relay's WebSocket port. */
+export const RELAY_PORT = 8889;
+/** `modrelay serve`'s HTTP port. */
+export const SERVE_PORT = 8080;
+/** Module file extensions, with the dot. */
+export const MODULE_EXTENSIONS: readonly string[] = ['.mjs', '.js'];
+
+/** The content type of every JavaScript module answer, over the socket and over HTTP. */
+export const JS_CONTENT_TYPE = 'text/javascript; charset=utf-8';
+export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
+
+/** Prefix of every Cache Storage cache modrelay owns (older versions are deleted on activate). */
+export const CACHE_PREFIX = 'modrelay-';
+/** Cache Storage holding the `cache-storage` store's bodies; carries the protocol version. */
+export const CACHE_NAME = `${CACHE_PREFIX}v1`;
+/** IndexedDB of the `cache-storage` store: URL → metadata. */
+export const CACHE_STORAGE_DB = { database: 'modrelay', store: 'modules' } as const;
+/** IndexedDB of the `http-cache` store: URL → record of its immutable copy. */
+export const HTTP_CACHE_DB = { database: 'modrelay-http-cache', store: 'copies' } as const;
+
+/**
+ * The literal the client bundle carries where the relay URL goes: `modrelay serve` replaces
+ * every copy of it with its relay's URL when it serves the client.
+ */
+export const RELAY_URL_PLACEHOLDER = '__MODRELAY_RELAY_URL__';
+
+/** URLs under this path are modrelay's own files (the client), never the app's modules. */
+export const OWN_PATH_PREFIX = '/@modrelay/';

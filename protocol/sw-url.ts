@@ -1,0 +1,52 @@
+/**
+ * The worker's options travel in the query of its own script URL
+ * (`/sw.js?relay=ws%3A%2F%2F127.0.0.1%3A8889%2F&budget=500`), so a worker the browser restarts
+ * with fresh globals knows them without asking a page. The client encodes, the worker decodes;
+ * both use this file. Values are checked by the worker (sw/options.ts), not here.
+ */
+
+/** The worker's stores: see sw/cache-storage-store.ts and sw/http-cache-store.ts. */
+export type StoreName = 'cache-storage' | 'http-cache';
+export const STORE_NAMES: readonly StoreName[] = ['cache-storage', 'http-cache'];
+
+/** What the script URL can carry. */
+export interface ScriptUrlOptions {
+  relayUrl?: string;
+  budget?: number;
+  extensions?: string[];
+  memoryBytes?: number;
+  store?: StoreName;
+}
+
+const KEYS = { relayUrl: 'relay', budget: 'budget', extensions: 'ext', memoryBytes: 'memory', store: 'store' } as const;
+
+/** `swUrl` with `options` in its query; `store: 'cache-storage'` (the default) is left out. */
+export function encodeScriptUrl(swUrl: string, options: ScriptUrlOptions): string {
+  const query = new URLSearchParams();
+  if (options.relayUrl !== undefined) query.set(KEYS.relayUrl, options.relayUrl);
+  if (options.budget !== undefined) query.set(KEYS.budget, String(options.budget));
+  if (options.extensions) query.set(KEYS.extensions, options.extensions.join(','));
+  if (options.memoryBytes !== undefined) query.set(KEYS.memoryBytes, String(options.memoryBytes));
+  if (options.store && options.store !== 'cache-storage') query.set(KEYS.store, options.store);
+  return `${swUrl}?${query}`;
+}
+
+export function decodeScriptUrl(scriptUrl: string): ScriptUrlOptions {
+  const query = new URL(scriptUrl).searchParams;
+  const options: ScriptUrlOptions = {};
+  const number = (key: string) => {
+    const value = query.get(key);
+    return value === null || value === '' ? undefined : Number(value);
+  };
+  const relay = query.get(KEYS.relayUrl);
+  if (relay) options.relayUrl = relay;
+  const budget = number(KEYS.budget);
+  if (budget !== undefined) options.budget = budget;
+  const ext = query.get(KEYS.extensions);
+  if (ext) options.extensions = ext.split(',');
+  const memory = number(KEYS.memoryBytes);
+  if (memory !== undefined) options.memoryBytes = memory;
+  const store = query.get(KEYS.store);
+  if (store) options.store = store as StoreName; // checked by the worker's resolveOptions
+  return options;
+}

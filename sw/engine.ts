@@ -1,0 +1,131 @@
+import { OWN_PATH_PREFIX } from '../protocol/defaults.js';
+import type { Hello, ModulePath, ModuleRemoved, ModuleUpdated, SwToPageMessage } from '../protocol/wire.js';
+import { CacheStorageStore } from './cache-storage-store.js';
+import { Epochs } from './epochs.js';
+import { releaseLeftovers } from './http-cache-records.js';
+import { HttpCacheStore } from './http-cache-store.js';
+import type { Verified } from './integrity.js';
+import { Link } from './link.js';
+import { resolveOptions, type ModuleRelayOptions, type ResolvedOptions } from './options.js';
+import { Announcements, postToPages } from './pages.js';
+import { Pushes } from './pushes.js';
+import { RelayAnswers } from './relay-answers.js';
+import { RelaySocket } from './relay-socket.js';
+import { relayPath } from './route.js';
+import { routable } from './static-routes.js';
+import type { AnyStore } from './store.js';
+import { Confirmations, validate } from './validation.js';
+
+declare const self: ServiceWorkerGlobalScope;
+
+/**
+ * At most this many edited modules of one `module:updated` batch are fetched ahead of the
+ * next load; a branch switch touching thousands waits for the load (which asks with `deps`),
+ * so its requests do not queue behind a refresh it may never need.
+ */
+const MAX_REFRESH = 32;
+
+/**
+ * The engine shared by our own sw.js and the Workbox strategy, one per worker: it owns the
+ * socket, the stores and the link state, and turns the relay's events into store changes and
+ * page notices. Fetches use its parts directly (fetch-module.ts); this file only wires them.
+ */
+export class Engine {
+  readonly options: ResolvedOptions;
+  readonly epochs = new Epochs();
+  /** Paths the relay does not serve (not under its root, …): network-first from now on. */
+  readonly refused = new Set<ModulePath>();
+  readonly cache: CacheStorageStore;
+  /** With `store: 'http-cache'` (and the static routing API): the modules' copies in the browser's HTTP cache. */
+  readonly httpStore: HttpCacheStore | null;
+  readonly socket: RelaySocket<Promise<Verified | null>>;
+  readonly link: Link;
+  readonly pushes: Pushes;
+  readonly relay: RelayAnswers;
+  readonly confirmations: Confirmations;
+  private readonly stores: AnyStore[];
+  private readonly announcements = new Announcements();
+
+  constructor(options: ModuleRelayOptions = {}) {
+    const o = (this.options = resolveOptions(options, self));
+    const isModule = (path: ModulePath) => this.isModulePath(path);
+    this.cache = new CacheStorageStore(o.memoryBytes, this.epochs, isModule, this.refused);
+    // Without static routes every module fetch reaches this worker anyway: Cache Storage it is.
+    this.httpStore = o.store === 'http-cache' && routable()
+      ? new HttpCacheStore(this.epochs, (url) => this.storePath(url), this.refused, (path, hash) => this.announce(Promise.resolve(), [
+        { source: 'modrelay', type: 'module:updated', url: this.urlOf(path), path, hash },
+      ]))
+      : null;
+    if (!this.httpStore) void releaseLeftovers();
+    this.stores = this.httpStore ? [this.cache, this.httpStore] : [this.cache];
+    this.socket = new RelaySocket(o.relayUrl, {
+      ready: (hello) => this.onReady(hello),
+      down: () => this.onDown(),
+      module: (header, body) => this.relay.received(header, body),
+      updated: (message) => this.onUpdated(message),
+      removed: (message) => this.onRemoved(message),
+    });
+    this.link = new Link(this.socket, o.budget, (status) => void postToPages({ source: 'modrelay', type: 'relay:status', ...status }));
+    this.pushes = new Pushes(o.budget, (path) => this.urlOf(path));
+    this.relay = new RelayAnswers(this.socket, this.link, this.pushes, this.cache, this.epochs, this.refused, o.budget, (path) => this.urlOf(path));
+    this.confirmations = new Confirmations(this.socket, [this.cache], () => this.link.live());
+  }
+
+  /** The absolute URL of a relay path (the URL the page imports it by, without a query). */
+  urlOf(path: ModulePath): string {
+    return new URL(path, self.location.origin).href;
+  }
+
+  isModulePath(path: ModulePath): boolean {
+    return this.options.extensions.some((ext) => path.endsWith(ext));
+  }
+
+  /** The relay path of a module URL the HTTP-cache store may hold, or null. */
+  private storePath(url: string): ModulePath | null {
+    if (!url.startsWith(this.options.scope) || !url.startsWith(self.location.origin)) return null;
+    const path = relayPath(url);
+    return path !== null && !path.startsWith(OWN_PATH_PREFIX) && this.isModulePath(path) ? path : null;
+  }
+
+  private onReady(_hello: Hello): void {
+    const link = this.link.up();
+    void validate(this.stores, this.socket).then((ok) => this.link.settle(link, ok));
+  }
+
+  private onDown(): void {
+    this.link.down();
+    this.pushes.dropAll();
+  }
+
+  private onUpdated({ modules }: ModuleUpdated): void {
+    // Edited modules the page was using are fetched ahead of the reload (RelayAnswers.refresh).
+    const used = modules.filter(({ path, hash }) => {
+      const canonical = this.cache.get(this.urlOf(path));
+      return canonical?.kind === 'module' && canonical.hash !== hash;
+    });
+    for (const { path } of modules) {
+      this.invalidate(path);
+      this.refused.delete(path); // the relay serves it now: it reported it
+    }
+    // Every store drops the whole batch before anything else runs: no reload sees half of it.
+    const work = Promise.all(this.stores.map((store) => store.updated(modules)));
+    if (used.length <= MAX_REFRESH) for (const { path } of used) this.relay.refresh(path);
+    this.announce(work, modules.map(({ path, hash }) => ({ source: 'modrelay', type: 'module:updated', url: this.urlOf(path), path, hash })));
+  }
+
+  private onRemoved({ paths }: ModuleRemoved): void {
+    for (const path of paths) this.invalidate(path);
+    const work = Promise.all(this.stores.map((store) => store.removed(paths)));
+    this.announce(work, paths.map((path) => ({ source: 'modrelay', type: 'module:removed', url: this.urlOf(path), path })));
+  }
+
+  /** Bytes on their way for `path` are stale now. */
+  private invalidate(path: ModulePath): void {
+    this.epochs.bump(path);
+    this.pushes.drop(path);
+  }
+
+  private announce(work: Promise<unknown>, messages: SwToPageMessage[]): void {
+    this.announcements.announce(work, messages);
+  }
+}

@@ -1,0 +1,236 @@
+import { entries } from 'idb-keyval';
+import { STORE_HEADER, STORE_HTTP_CACHE } from '../protocol/http-cache.js';
+import type { Hash, ModulePath, ModuleUpdated } from '../protocol/wire.js';
+import { sha256Hex } from './hash.js';
+import type { Epochs } from './epochs.js';
+import { recordsStore, type HttpCopy } from './http-cache-records.js';
+import { IdbBatch } from './idb-batch.js';
+import type { Store } from './store.js';
+import type { Verdict } from './validation.js';
+
+/** HTTP requests of the store in flight at once: a first visit reports hundreds of modules. */
+const CONCURRENCY = 16;
+/** A file still changing after this many copies stays unknown; the next check copies it again. */
+const MAX_ATTEMPTS = 3;
+/** A page reports at most this many URLs per message. */
+const MAX_ADOPT = 20_000;
+
+/**
+ * `store: 'http-cache'`: the browser's HTTP cache holds the modules, so a warm reload is the
+ * browser's own cache (V8's code cache included) and no module fetch reaches this worker
+ * (static routes send them to the network, see static-routes.ts). Correctness rests on one
+ * invariant: **every immutable copy is recorded here with the hash of its bytes.** Copies
+ * only become immutable through `copy` (the server answers `immutable` to our header only,
+ * protocol/http-cache.ts), which records the URL as unknown *before* fetching and its hash
+ * after; the relay then vouches for the hashes like for Cache Storage (validation.ts, on
+ * every start and reconnect), and an edit replaces the copy (`updated`) before pages hear
+ * of it. To drop a copy (`release`), fetch it without the header: the `no-cache` answer (or
+ * a 404, `no-store`) replaces the immutable one.
+ */
+export class HttpCacheStore implements Store<HttpCopy, [path: ModulePath]> {
+  private copies = new Map<string, HttpCopy>();
+  private running = new Map<string, Promise<void>>();
+  /** url → when its copy was released (the record is gone, so `changed` cannot say it). */
+  private releasedAt = new Map<string, number>();
+  private idb = recordsStore();
+  private records = new IdbBatch<HttpCopy>(this.idb);
+  private active = 0;
+  private waiting: (() => void)[] = [];
+  /** False once IndexedDB failed: an untracked copy could outlive this worker, so copy nothing new. */
+  private durable = true;
+  readonly loaded: Promise<void>;
+
+  /**
+   * `pathOf`: the relay path of a URL this store may copy, or null; `refused`: paths the
+   * relay does not serve (shared with the engine); `untracked`: hears of a copy found
+   * without a record (announced to pages like an edit).
+   */
+  constructor(
+    private readonly epochs: Epochs,
+    private readonly pathOf: (url: string) => ModulePath | null,
+    private readonly refused: Set<ModulePath>,
+    private readonly untracked: (path: ModulePath, hash: Hash) => void,
+  ) {
+    this.loaded = this.idb.then((store) => entries<string, HttpCopy>(store)).then(
+      (rows) => { for (const [url, copy] of rows) if (!this.copies.has(url)) this.copies.set(url, copy); },
+      () => { this.durable = false; }, // no IndexedDB (private mode): modules stay plain HTTP
+    );
+  }
+
+  get(url: string): HttpCopy | undefined {
+    return this.copies.get(url);
+  }
+
+  /** Copies `url` into the HTTP cache; true once its hash is recorded. */
+  async put(url: string, path: ModulePath): Promise<boolean> {
+    await this.copy(url, path);
+    return typeof this.copies.get(url)?.hash === 'string';
+  }
+
+  evict(urls: readonly string[]): void {
+    for (const url of urls) {
+      const copy = this.copies.get(url);
+      if (copy) void this.release(url, copy.path);
+    }
+  }
+
+  /**
+   * Module URLs a page loaded over HTTP: copy each one not tracked yet. `fromCache`: the ones
+   * it got from a cache with no request at all. Our `no-cache` answers always make a request,
+   * so such a URL had an `immutable` copy nobody tracks (its records were cleared, e.g. by
+   * DevTools, while the HTTP cache kept it): the page may have run old code, so once the
+   * fresh copy is recorded `untracked` announces it like an edit.
+   */
+  async adopt(urls: readonly string[], fromCache: ReadonlySet<string>): Promise<void> {
+    await this.loaded;
+    if (!this.durable) return;
+    const jobs: Promise<void>[] = [];
+    for (const url of urls.slice(0, MAX_ADOPT)) {
+      const path = this.pathOf(url);
+      if (path === null || this.copies.has(url) || this.refused.has(path)) continue;
+      jobs.push(this.copy(url, path).then(() => {
+        const hash = this.copies.get(url)?.hash;
+        if (fromCache.has(url) && hash) this.untracked(path, hash);
+      }));
+    }
+    await Promise.all(jobs);
+  }
+
+  manifest(): Record<ModulePath, Hash> {
+    const sent: Record<ModulePath, Hash> = {};
+    for (const copy of this.copies.values()) if (copy.hash !== null) sent[copy.path] = copy.hash;
+    return sent;
+  }
+
+  /** Copies again what changed or is unknown, releases what the relay no longer serves. */
+  async apply(verdict: Verdict): Promise<void> {
+    const jobs: Promise<void>[] = [];
+    for (const [url, copy] of this.copies) {
+      if (copy.hash === null) jobs.push(this.copy(url, copy.path));
+      else if (!verdict.covers(copy.path)) continue; // recorded after the snapshot: current
+      else if (verdict.removed(copy.path)) {
+        this.refused.add(copy.path);
+        jobs.push(this.release(url, copy.path));
+      } else if (copy.hash !== verdict.current(copy.path)) {
+        jobs.push(this.copy(url, copy.path));
+      }
+    }
+    await Promise.all(jobs);
+  }
+
+  /** The relay could not vouch (down, slow): revalidate every copy over HTTP instead (304s). */
+  async revalidate(): Promise<void> {
+    await this.loaded;
+    await Promise.all([...this.copies].map(([url, copy]) => this.copy(url, copy.path, 'no-cache')));
+  }
+
+  /** Replaces the changed files' copies. Resolves once every copy is current (or unknown). */
+  async updated(modules: ModuleUpdated['modules']): Promise<void> {
+    await this.loaded;
+    const jobs: Promise<void>[] = [];
+    for (const { path, hash } of modules) {
+      for (const [url, copy] of this.copies) if (copy.path === path && copy.hash !== hash) jobs.push(this.copy(url, path));
+    }
+    await Promise.all(jobs);
+  }
+
+  async removed(paths: readonly ModulePath[]): Promise<void> {
+    await this.loaded;
+    const gone = new Set(paths);
+    await Promise.all([...this.copies].filter(([, copy]) => gone.has(copy.path)).map(([url, copy]) => this.release(url, copy.path)));
+  }
+
+  /** Resolves when no copy is being replaced: what a page imports next is then current. */
+  async settled(): Promise<void> {
+    for (let i = 0; i < MAX_ATTEMPTS && this.running.size > 0; i++) await Promise.all(this.running.values());
+  }
+
+  /** URLs whose bytes changed (or were released) at or after `since`. */
+  changedSince(since: number): string[] {
+    const urls = new Set<string>();
+    for (const [url, copy] of this.copies) if (copy.changed >= since) urls.add(url);
+    for (const [url, at] of this.releasedAt) if (at >= since) urls.add(url);
+    return [...urls];
+  }
+
+  /**
+   * Fetches `url` with our header so the HTTP cache keeps an immutable copy, and records
+   * its hash. A change of the file during the fetch (its epoch moved) fetches again.
+   * `no-cache` revalidates (a 304 when current); `reload` always takes a fresh copy.
+   */
+  private copy(url: string, path: ModulePath, mode: RequestCache = 'reload'): Promise<void> {
+    const running = this.running.get(url);
+    if (running) return running; // it fetches again if the file changed meanwhile
+    const job = this.copyOnce(url, path, mode).finally(() => this.running.delete(url));
+    this.running.set(url, job);
+    return job;
+  }
+
+  private async copyOnce(url: string, path: ModulePath, mode: RequestCache): Promise<void> {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const epoch = this.epochs.of(path);
+      const before = this.copies.get(url);
+      // Unknown before the HTTP cache can change. A first copy takes the bytes the page just
+      // loaded (a later edit is announced to it); a copy unknown before counts as changed.
+      const changed = before === undefined ? 0 : before.hash !== null ? before.changed : Date.now();
+      await this.record(url, { path, hash: null, at: Date.now(), changed });
+      let response: Response;
+      try {
+        response = await this.limited(() => fetch(url, {
+          cache: attempt === 0 ? mode : 'reload', credentials: 'same-origin', headers: { [STORE_HEADER]: STORE_HTTP_CACHE },
+        }));
+      } catch {
+        // No answer at all (offline): the HTTP cache still holds what it held.
+        return this.record(url, before ?? null);
+      }
+      if (!response.ok) {
+        await response.body?.cancel();
+        return this.record(url, null); // a 404 is `no-store`: nothing immutable is left
+      }
+      let hash: Hash;
+      try {
+        hash = await sha256Hex(await response.arrayBuffer());
+      } catch {
+        return; // a broken body: the copy stays unknown, the next check fetches it again
+      }
+      if (this.epochs.of(path) !== epoch) continue;
+      const now = Date.now();
+      // A first copy has the bytes the page just loaded itself: nothing to evict.
+      return this.record(url, { path, hash, at: now, changed: before && before.hash !== hash ? now : changed });
+    }
+  }
+
+  /** Replaces an immutable copy with the server's plain `no-cache` answer, then forgets it. */
+  private async release(url: string, path: ModulePath): Promise<void> {
+    await this.record(url, { path, hash: null, at: Date.now(), changed: Date.now() });
+    try {
+      const response = await this.limited(() => fetch(url, { cache: 'reload', credentials: 'same-origin' }));
+      await response.body?.cancel();
+    } catch {
+      return; // offline: stays unknown, copied or released at the next chance
+    }
+    this.releasedAt.set(url, Date.now());
+    await this.record(url, null);
+  }
+
+  /** Sets (or, with null, deletes) a record; resolves once it is in IndexedDB. */
+  private record(url: string, copy: HttpCopy | null): Promise<void> {
+    if (copy) this.copies.set(url, copy);
+    else this.copies.delete(url);
+    return this.records.write(url, copy).catch((error: unknown) => {
+      this.durable = false;
+      console.warn('modrelay: recording HTTP-cache copies failed; modules stay plain HTTP', error);
+    });
+  }
+
+  private async limited<T>(run: () => Promise<T>): Promise<T> {
+    while (this.active >= CONCURRENCY) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.active++;
+    try {
+      return await run();
+    } finally {
+      this.active--;
+      this.waiting.shift()?.();
+    }
+  }
+}

@@ -1,0 +1,81 @@
+import { after, deferred } from './deferred.js';
+import type { RelaySocket } from './relay-socket.js';
+
+/** Upper bound on the number of state changes one fetch waits through. */
+const MAX_WAKEUPS = 8;
+
+/**
+ * The state of the worker's link to the relay as fetches see it: connected, validated over
+ * this link (validation.ts), and bounded waits for either. Each link gets an id, so work
+ * started over one link is dropped when it finishes over the next.
+ */
+export class Link {
+  /** True once this worker checked its stores against the relay over the current link. */
+  validated = false;
+  private id = 0;
+  /** Start of the current connection attempt: waits for it share one budget from here. */
+  private attemptStarted = Date.now();
+  private changed = deferred<void>();
+
+  constructor(
+    private readonly socket: RelaySocket<unknown>,
+    private readonly budget: number,
+    private readonly onChange: (status: { connected: boolean; validated: boolean }) => void,
+  ) {}
+
+  /** The socket said hello: a new link, not validated yet. Returns its id. */
+  up(): number {
+    const id = ++this.id;
+    this.attemptStarted = Date.now();
+    this.notify();
+    return id;
+  }
+
+  down(): void {
+    this.id++;
+    this.validated = false;
+    this.notify();
+  }
+
+  /** Validation over link `id` finished; ignored if that link is gone. */
+  settle(id: number, validated: boolean): void {
+    if (id !== this.id || this.socket.state !== 'ready') return;
+    this.validated = validated;
+    this.notify();
+  }
+
+  /** The current link's id while it is validated, else null. */
+  live(): number | null {
+    return this.validated ? this.id : null;
+  }
+
+  /** Waits until `ready()` holds, the deadline passes, or the link is known down. */
+  async waitFor(ready: () => boolean, deadline: number): Promise<boolean> {
+    for (let i = 0; i < MAX_WAKEUPS; i++) {
+      if (ready()) return true;
+      if (this.socket.state === 'down') {
+        if (!this.socket.kick()) return false;
+        this.attemptStarted = Date.now();
+      }
+      const remaining = Math.min(deadline, this.attemptStarted + this.budget) - Date.now();
+      if (remaining <= 0) return false;
+      await Promise.race([this.changed.promise, after(remaining, undefined)]);
+    }
+    return ready();
+  }
+
+  waitValidated(deadline: number): Promise<boolean> {
+    return this.waitFor(() => this.validated, deadline);
+  }
+
+  waitConnected(deadline: number): Promise<boolean> {
+    return this.waitFor(() => this.socket.state === 'ready', deadline);
+  }
+
+  private notify(): void {
+    const fired = this.changed;
+    this.changed = deferred();
+    fired.resolve();
+    this.onChange({ connected: this.socket.state === 'ready', validated: this.validated });
+  }
+}
