@@ -17,7 +17,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { launchChromium } from './chromium.js';
+import { launchChromium } from '../scripts/chromium.js';
 import { caddyVersion, freePort, startCaddy } from './caddy.js';
 import { GRAPHS, importClosure, pickLeaf } from './graphs.js';
 import { startServerHost } from './hosts.js';

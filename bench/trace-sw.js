@@ -17,7 +17,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { launchChromium } from './chromium.js';
+import { launchChromium } from '../scripts/chromium.js';
 import { GRAPHS } from './graphs.js';
 import { measureLoad, watchSources } from './page-load.js';
 import { createSite } from './site.js';

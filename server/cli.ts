@@ -37,34 +37,31 @@ function integer(name: string, value: string | undefined): number | undefined {
   return Number(value);
 }
 
-async function main(argv: string[]): Promise<void> {
+const FLAGS = {
+  port: { type: 'string' },
+  'relay-port': { type: 'string' },
+  host: { type: 'string' },
+  'allow-origin': { type: 'string', multiple: true },
+  ext: { type: 'string', multiple: true },
+  'max-file-size': { type: 'string' },
+  debounce: { type: 'string' },
+  'no-watch': { type: 'boolean' },
+  'no-prewarm': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+type Flags = ReturnType<typeof parseArgs<{ options: typeof FLAGS }>>['values'];
+
+/** The command line, checked: null when it asks for help. */
+function parseCommandLine(argv: string[]): { command: 'relay' | 'serve'; root: string; values: Flags } | null {
   let parsed;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        port: { type: 'string' },
-        'relay-port': { type: 'string' },
-        host: { type: 'string' },
-        'allow-origin': { type: 'string', multiple: true },
-        ext: { type: 'string', multiple: true },
-        'max-file-size': { type: 'string' },
-        debounce: { type: 'string' },
-        'no-watch': { type: 'boolean' },
-        'no-prewarm': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
+    parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: FLAGS });
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
   const { values, positionals } = parsed;
-  if (values.help) {
-    process.stdout.write(HELP);
-    return;
-  }
+  if (values.help) return null;
   const [command, root, ...extra] = positionals;
   if (command !== 'relay' && command !== 'serve') {
     throw new UsageError(command === undefined ? 'missing command: relay or serve' : `unknown command "${command}"`);
@@ -72,7 +69,16 @@ async function main(argv: string[]): Promise<void> {
   if (root === undefined) throw new UsageError(`missing <root>: modrelay ${command} <root>`);
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
   if (command === 'relay' && values['relay-port'] !== undefined) throw new UsageError('--relay-port is for serve; use --port');
+  return { command, root, values };
+}
 
+async function main(argv: string[]): Promise<void> {
+  const line = parseCommandLine(argv);
+  if (!line) {
+    process.stdout.write(HELP);
+    return;
+  }
+  const { command, root, values } = line;
   // Only what was given: createRelay() and serve() fill the defaults and check the values.
   const common = {
     root,
@@ -89,27 +95,27 @@ async function main(argv: string[]): Promise<void> {
   const shownRoot = resolve(root);
   const port = integer('port', values.port);
 
-  let close: () => Promise<void>;
   if (command === 'relay') {
     const relay = await start(() => createRelay({ ...common, port }), host, port ?? RELAY_DEFAULTS.port);
     console.log(`modrelay relay: ${relay.url} serving ${shownRoot}`);
-    close = relay.close;
-  } else {
-    const relayPort = integer('relay-port', values['relay-port']);
-    if (assetFile('sw.js') === null || assetFile('client.mjs') === null) console.warn(`modrelay: warning: ${MISSING_BUILD}`);
-    const server = await start(() => serve({ ...common, port, relayPort }), host, port ?? SERVE_DEFAULTS.port, relayPort ?? SERVE_DEFAULTS.relayPort);
-    console.log(`modrelay serve: ${server.url} (relay ${server.relay.url}) serving ${shownRoot}`);
-    console.log(
-      [
-        `  Open ${server.url} — a page whose boot script calls registerModuleRelay() loads its modules through the Service Worker.`,
-        '  DevTools → Network: add the x-modrelay-source response-header column (relay on a first load, cache on reloads).',
-        '  DevTools → Application: Service workers (sw.js), Cache storage (modrelay-v1), IndexedDB (modrelay → modules).',
-        '  Edit a module under the root: the page gets modrelay:update. Ctrl-C stops.',
-      ].join('\n'),
-    );
-    close = server.close;
+    return stopOnSignals(relay.close);
   }
+  const relayPort = integer('relay-port', values['relay-port']);
+  if (assetFile('sw.js') === null || assetFile('client.mjs') === null) console.warn(`modrelay: warning: ${MISSING_BUILD}`);
+  const server = await start(() => serve({ ...common, port, relayPort }), host, port ?? SERVE_DEFAULTS.port, relayPort ?? SERVE_DEFAULTS.relayPort);
+  console.log(`modrelay serve: ${server.url} (relay ${server.relay.url}) serving ${shownRoot}`);
+  console.log(
+    [
+      `  Open ${server.url} — a page whose boot script calls registerModuleRelay() loads its modules through the Service Worker.`,
+      '  DevTools → Network: add the x-modrelay-source response-header column (relay on a first load, cache on reloads).',
+      '  DevTools → Application: Service workers (sw.js), Cache storage (modrelay-v1), IndexedDB (modrelay → modules).',
+      '  Edit a module under the root: the page gets modrelay:update. Ctrl-C stops.',
+    ].join('\n'),
+  );
+  stopOnSignals(server.close);
+}
 
+function stopOnSignals(close: () => Promise<void>): void {
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

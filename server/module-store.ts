@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { join } from 'node:path';
 import type { ErrorCode, Hash, ModulePath } from '../protocol/wire.js';
-import { checkUrlPath, confine, fsFailure, hasAllowedExtension } from './paths.js';
+import { checkUrlPath, confine, fsFailure, hasAllowedExtension, type PathFailure } from './paths.js';
 import { lexerReady, staticImports } from './imports.js';
+import { readFileOnce } from './read-file.js';
 
 /**
  * Module bytes kept in memory by default. Far above a real dev graph (three's 387 modules
@@ -177,7 +177,7 @@ export class ModuleStore {
     }
   }
 
-  private refuseStats(stats: Stats): LoadResult | null {
+  private refuseStats(stats: Stats): PathFailure | null {
     if (!stats.isFile()) return { ok: false, code: 'forbidden', message: 'not a regular file (directory, device, FIFO or socket)' };
     if (stats.size > this.maxFileSize) {
       return { ok: false, code: 'too-large', message: `the module is ${stats.size} bytes; the cap is ${this.maxFileSize}` };
@@ -185,43 +185,20 @@ export class ModuleStore {
     return null;
   }
 
-  /**
-   * Opens without following a final symlink (one swapped in after `confine` is refused) and
-   * without blocking (a FIFO swapped in would hang a read), then trusts only the open file.
-   */
   private async read(path: ModulePath, real: string): Promise<LoadResult> {
-    let handle;
-    try {
-      handle = await open(real, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-    } catch (error) {
-      return fsFailure(error);
-    }
-    try {
-      const stats = await handle.stat();
-      const refused = this.refuseStats(stats);
-      if (refused) return refused;
-      const bytes = new Uint8Array(stats.size);
-      let filled = 0;
-      // Bounded by the size: a file that grows meanwhile is read as it was when stat'ed.
-      while (filled < bytes.byteLength) {
-        const { bytesRead } = await handle.read(bytes, filled, bytes.byteLength - filled, filled);
-        if (bytesRead === 0) break;
-        filled += bytesRead;
-      }
-      const body = bytes.subarray(0, filled);
-      this.reads += 1;
-      await lexerReady;
-      const module: Module = {
-        path,
-        hash: createHash('sha256').update(body).digest('hex'),
-        bytes: body,
-        imports: staticImports(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'), path),
-      };
-      this.remember(path, { key: statKey(stats), module });
-      return { ok: true, module };
-    } finally {
-      await handle.close().catch(() => {});
-    }
+    const file = await readFileOnce(real, (stats) => this.refuseStats(stats));
+    if (!file.ok) return file;
+    const body = file.bytes;
+    this.reads += 1;
+    await lexerReady;
+    const module: Module = {
+      path,
+      hash: createHash('sha256').update(body).digest('hex'),
+      bytes: body,
+      imports: staticImports(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'), path),
+    };
+    this.remember(path, { key: statKey(file.stats), module });
+    return { ok: true, module };
   }
 
   /** Marks `path` as the most recently used. */

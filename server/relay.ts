@@ -3,14 +3,13 @@ import { realpathSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
-import type { Hello, ModuleRemoved, ModuleUpdated, ProtocolVersion } from '../protocol/wire.js';
-import { openConnection, type Connection } from './connection.js';
+import type { Hello, ProtocolVersion } from '../protocol/wire.js';
 import { ModuleStore } from './module-store.js';
 import { resolveRelayOptions, type RelayOptions, type ResolvedRelayOptions } from './options.js';
 import { OriginAllowlist } from './origins.js';
 import { prewarm } from './prewarm.js';
-import { watchRoot, type ChangeBatch, type RootWatcher } from './watcher.js';
+import { Sockets } from './sockets.js';
+import { watchRoot, type RootWatcher } from './watcher.js';
 
 const PROTOCOL_VERSION: ProtocolVersion = 1;
 
@@ -51,39 +50,12 @@ export async function createRelayInternal(resolved: ResolvedRelayOptions): Promi
     limits: { maxPayload: resolved.maxPayload, maxInFlight: resolved.maxInFlight, maxFileSize: resolved.maxFileSize },
   };
 
-  /** Each socket's connection, so broadcasts queue behind its answers (see Connection.notify). */
-  const connections = new WeakMap<WebSocket, Connection>();
-  // permessage-deflate is off: slow and memory-fragmenting under concurrency (nodejs/node#8871),
-  // and pointless on loopback. `noServer` so the upgrade is checked here, not in verifyClient.
-  const wss = new WebSocketServer({ noServer: true, maxPayload: resolved.maxPayload, perMessageDeflate: false });
+  const sockets = new Sockets(origins, { store, hello, maxInFlight: resolved.maxInFlight }, resolved.maxPayload);
   const http: HttpServer = createServer((_request, response) => {
     response.writeHead(426, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
     response.end('modrelay relay: connect with a WebSocket.\n');
   });
-  http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-    socket.on('error', () => {});
-    if (!origins.allows(request.headers.origin)) {
-      socket.end(
-        'HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n' +
-          `modrelay: Origin ${request.headers.origin} is not allowed (add it with --allow-origin).\n`,
-      );
-      return;
-    }
-    wss.handleUpgrade(request, socket, head, (ws: WebSocket) => {
-      connections.set(ws, openConnection(ws, { store, hello, maxInFlight: resolved.maxInFlight }));
-    });
-  });
-
-  const broadcast = (batch: ChangeBatch) => {
-    const frames: string[] = [];
-    if (batch.updated.length > 0) frames.push(JSON.stringify({ type: 'module:updated', modules: batch.updated } satisfies ModuleUpdated));
-    if (batch.removed.length > 0) frames.push(JSON.stringify({ type: 'module:removed', paths: batch.removed } satisfies ModuleRemoved));
-    for (const client of wss.clients) {
-      const connection = connections.get(client);
-      if (client.readyState !== client.OPEN || !connection) continue;
-      for (const frame of frames) connection.notify(frame);
-    }
-  };
+  http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => sockets.upgrade(request, socket, head));
 
   await listen(http, resolved.port, resolved.host);
   const port = (http.address() as AddressInfo).port;
@@ -91,7 +63,7 @@ export async function createRelayInternal(resolved: ResolvedRelayOptions): Promi
 
   let watcher: RootWatcher | undefined;
   try {
-    if (resolved.watch) watcher = await watchRoot(realRoot, store, resolved.extensions, resolved.debounceMs, broadcast);
+    if (resolved.watch) watcher = await watchRoot(realRoot, store, resolved.extensions, resolved.debounceMs, (batch) => sockets.broadcast(batch));
   } catch (error) {
     http.close();
     throw error;
@@ -114,8 +86,7 @@ export async function createRelayInternal(resolved: ResolvedRelayOptions): Promi
         stopPrewarm.abort();
         await prewarmed;
         await watcher?.close();
-        for (const client of wss.clients) client.terminate();
-        wss.close();
+        sockets.close();
         http.closeAllConnections();
         await new Promise<void>((resolve) => http.close(() => resolve()));
       })();

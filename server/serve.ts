@@ -1,10 +1,8 @@
-import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { realpathSync } from 'node:fs';
-import { MISSING_BUILD, readAsset, type AssetName } from './assets.js';
-import { JSON_CONTENT_TYPE, JS_CONTENT_TYPE, RELAY_URL_PLACEHOLDER } from '../protocol/defaults.js';
 import { resolveServeOptions, type ServeOptions } from './options.js';
+import { ownFilesHandler } from './own-files.js';
 import { createRelayInternal, listen, urlHost, type Relay, type RelayInternals } from './relay.js';
 import { plain, staticHandler } from './static.js';
 
@@ -29,6 +27,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
   const checkHost = isLoopback(host);
 
   let relayUrl = '';
+  const ownFiles = ownFilesHandler(() => relayUrl);
   const http = createServer((request, response) => {
     handle(request, response).catch(() => {
       if (!response.headersSent) plain(response, 500, 'modrelay: internal error.\n');
@@ -40,22 +39,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
     if (checkHost && !isLoopbackHostHeader(request.headers.host)) {
       return plain(response, 403, 'Forbidden: unexpected Host header.\n');
     }
-    const pathname = (request.url ?? '/').split('?')[0];
-    switch (pathname) {
-      case '/sw.js':
-        return sendAsset(request, response, 'sw.js', JS_CONTENT_TYPE, (bytes) => bytes);
-      case '/@modrelay/client.mjs':
-        return sendAsset(request, response, 'client.mjs', JS_CONTENT_TYPE, (bytes) =>
-          Buffer.from(bytes.toString('utf8').replaceAll(RELAY_URL_PLACEHOLDER, relayUrl)),
-        );
-      // The bundles end with sourceMappingURL comments; DevTools asks for these.
-      case '/sw.js.map':
-        return sendAsset(request, response, 'sw.js.map', JSON_CONTENT_TYPE, (bytes) => bytes);
-      case '/@modrelay/client.mjs.map':
-        return sendAsset(request, response, 'client.mjs.map', JSON_CONTENT_TYPE, (bytes) => bytes);
-      default:
-        return files(request, response);
-    }
+    if (!(await ownFiles(request, response))) await files(request, response);
   };
 
   await listen(http, port, host);
@@ -81,27 +65,6 @@ export async function serve(options: ServeOptions): Promise<Server> {
       return closing;
     },
   };
-}
-
-/** Serves a built file with a content hash ETag and `no-cache`, so a rebuild is seen on the next load. */
-async function sendAsset(
-  request: IncomingMessage,
-  response: ServerResponse,
-  name: AssetName,
-  contentType: string,
-  transform: (bytes: Buffer) => Buffer,
-): Promise<void> {
-  const raw = await readAsset(name);
-  if (raw === null) return plain(response, 500, `modrelay: cannot serve ${name}: ${MISSING_BUILD}\n`);
-  const body = transform(raw);
-  const etag = `"${createHash('sha256').update(body).digest('hex')}"`;
-  const headers = { 'content-type': contentType, 'cache-control': 'no-cache', etag };
-  if (request.headers['if-none-match'] === etag) {
-    response.writeHead(304, headers);
-    return void response.end();
-  }
-  response.writeHead(200, { ...headers, 'content-length': String(body.byteLength) });
-  response.end(request.method === 'HEAD' ? undefined : body);
 }
 
 function isLoopback(host: string): boolean {

@@ -41,58 +41,76 @@ export function staticHandler(
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       return plain(response, 405, 'Only GET and HEAD are served.\n', { allow: 'GET, HEAD' });
     }
-    // The raw request target, not `new URL(...)`: that would read "//x/y" as host "x" and
-    // silently normalize "..", where the rules should refuse them.
-    const target = request.url ?? '/';
-    const queryAt = target.search(/[?#]/);
-    const rawPath = queryAt === -1 ? target : target.slice(0, queryAt);
-    let path: string;
-    try {
-      // Decode exactly once; a "%" left after that is double encoding, which checkUrlPath refuses.
-      path = decodeURIComponent(rawPath);
-    } catch {
-      return plain(response, 400, 'Malformed percent-encoding in the URL.\n');
-    }
-    // A folder URL names its index.html; the path rules refuse empty segments, so check without the slash.
-    const isFolderUrl = path.endsWith('/');
-    const checked = checkUrlPath(path === '/' ? '/index.html' : isFolderUrl ? path.slice(0, -1) : path);
-    if (!checked.ok) return plain(response, 403, `Forbidden: ${checked.message}.\n`);
-    const segments = path === '/' ? [] : checked.segments;
+    const target = requestTarget(request.url ?? '/');
+    if (!target.ok) return plain(response, target.status, target.message);
+    const { segments, isFolderUrl } = target;
     const store = modules();
-    if (store && !isFolderUrl && extensions.some((ext) => path.endsWith(ext))) {
+    if (store && !isFolderUrl && extensions.some((ext) => target.path.endsWith(ext))) {
       const outcome = await store.handOut(`/${segments.join('/')}`);
       if (outcome.ok) return sendModule(request, response, outcome.module);
     }
-
-    const confined = segments.length === 0 ? { ok: true as const, real: realRoot } : await confine(realRoot, segments);
-    if (!confined.ok) {
-      return plain(response, confined.code === 'not-found' ? 404 : 403, `${confined.code}: ${confined.message}.\n`);
-    }
-    let file = confined.real;
-    let served = segments;
-    try {
-      let stats = await stat(file);
-      if (stats.isDirectory()) {
-        if (!isFolderUrl) {
-          // Relative URLs in the index resolve against the folder only with the trailing slash.
-          response.writeHead(301, { location: `${rawPath}/${queryAt === -1 ? '' : target.slice(queryAt)}` });
-          return void response.end();
-        }
-        const index = await confine(realRoot, [...segments, 'index.html']);
-        if (!index.ok) return plain(response, index.code === 'not-found' ? 404 : 403, `${index.code}: ${index.message}.\n`);
-        file = index.real;
-        served = [...segments, 'index.html'];
-        stats = await stat(file);
-      }
-      // FIFOs and devices would hang or stream forever.
-      if (!stats.isFile()) return plain(response, 403, 'Forbidden: not a regular file.\n');
-    } catch {
-      return plain(response, 404, 'Not found.\n');
+    const file = await regularFile(realRoot, segments, isFolderUrl);
+    if (!file.ok) return plain(response, file.status, file.message);
+    if (file.redirect) {
+      // Relative URLs in the index resolve against the folder only with the trailing slash.
+      response.writeHead(301, { location: `${target.rawPath}/${target.query}` });
+      return void response.end();
     }
     // sirv gets the vetted, re-encoded path; it decodes it once itself.
-    request.url = `/${served.map(encodeURIComponent).join('/')}`;
+    request.url = `/${file.served.map(encodeURIComponent).join('/')}`;
     sirvHandler(request, response, () => plain(response, 404, 'Not found.\n'));
   };
+}
+
+type Refusal = { ok: false; status: number; message: string };
+
+/**
+ * The request target, decoded once and checked by the path rules. The raw target, not
+ * `new URL(...)`: that would read "//x/y" as host "x" and silently normalize "..", where the
+ * rules should refuse them.
+ */
+function requestTarget(target: string):
+  | { ok: true; path: string; rawPath: string; query: string; segments: string[]; isFolderUrl: boolean }
+  | Refusal {
+  const queryAt = target.search(/[?#]/);
+  const rawPath = queryAt === -1 ? target : target.slice(0, queryAt);
+  let path: string;
+  try {
+    // Decode exactly once; a "%" left after that is double encoding, which checkUrlPath refuses.
+    path = decodeURIComponent(rawPath);
+  } catch {
+    return { ok: false, status: 400, message: 'Malformed percent-encoding in the URL.\n' };
+  }
+  // A folder URL names its index.html; the path rules refuse empty segments, so check without the slash.
+  const isFolderUrl = path.endsWith('/');
+  const checked = checkUrlPath(path === '/' ? '/index.html' : isFolderUrl ? path.slice(0, -1) : path);
+  if (!checked.ok) return { ok: false, status: 403, message: `Forbidden: ${checked.message}.\n` };
+  const segments = path === '/' ? [] : checked.segments;
+  return { ok: true, path, rawPath, query: queryAt === -1 ? '' : target.slice(queryAt), segments, isFolderUrl };
+}
+
+/** The regular file a vetted path names (a folder URL: its index.html), confined to the root. */
+async function regularFile(
+  realRoot: string, segments: string[], isFolderUrl: boolean,
+): Promise<{ ok: true; served: string[]; redirect: boolean } | Refusal> {
+  const confined = segments.length === 0 ? { ok: true as const, real: realRoot } : await confine(realRoot, segments);
+  if (!confined.ok) return { ok: false, status: confined.code === 'not-found' ? 404 : 403, message: `${confined.code}: ${confined.message}.\n` };
+  try {
+    let stats = await stat(confined.real);
+    let served = segments;
+    if (stats.isDirectory()) {
+      if (!isFolderUrl) return { ok: true, served, redirect: true };
+      const index = await confine(realRoot, [...segments, 'index.html']);
+      if (!index.ok) return { ok: false, status: index.code === 'not-found' ? 404 : 403, message: `${index.code}: ${index.message}.\n` };
+      served = [...segments, 'index.html'];
+      stats = await stat(index.real);
+    }
+    // FIFOs and devices would hang or stream forever.
+    if (!stats.isFile()) return { ok: false, status: 403, message: 'Forbidden: not a regular file.\n' };
+    return { ok: true, served, redirect: false };
+  } catch {
+    return { ok: false, status: 404, message: 'Not found.\n' };
+  }
 }
 
 function sendModule(request: IncomingMessage, response: ServerResponse, module: Module): void {

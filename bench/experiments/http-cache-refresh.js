@@ -14,7 +14,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import sirv from 'sirv';
-import { launchChromium } from '../chromium.js';
+import { launchChromium } from '../../scripts/chromium.js';
 
 const root = await mkdtemp(path.join(os.tmpdir(), 'modrelay-http-refresh-'));
 await mkdir(path.join(root, 'lib'));

@@ -12,7 +12,7 @@
  *   node bench/experiments/memory-cache.js
  */
 import http from 'node:http';
-import { launchChromium } from '../chromium.js';
+import { launchChromium } from '../../scripts/chromium.js';
 
 let version = 1;
 let moduleRequests = 0;

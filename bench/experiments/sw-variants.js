@@ -25,7 +25,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import sirv from 'sirv';
-import { launchChromium } from '../chromium.js';
+import { launchChromium } from '../../scripts/chromium.js';
 import { GRAPHS, importClosure } from '../graphs.js';
 import { median, round } from '../stats.js';
 import { createSite } from '../site.js';

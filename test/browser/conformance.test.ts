@@ -1,5 +1,5 @@
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { browserHarness } from '../support/harness.js';
+import { describe, expect, test } from 'vitest';
+import { browserSuite } from '../support/harness.js';
 import { appResult } from '../support/page-log.js';
 import { waitCached } from '../support/wait.js';
 
@@ -47,10 +47,7 @@ const GRAPH = [
   '/text.mjs', '/big.mjs', '/query.mjs?v=1', '/tla.mjs', '/dynamic.mjs', '/worker/w.mjs', '/worker/helper.mjs',
 ];
 
-const h = browserHarness();
-beforeAll(() => h.launch());
-afterAll(() => h.shutdown());
-afterEach(() => h.close());
+const h = browserSuite();
 
 describe('conformance', () => {
   test('every kind of import works, served by the worker: relay first, cache on reload', async () => {

@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { cacheEntries, indexedDbRows } from '../support/devtools.js';
-import { browserHarness } from '../support/harness.js';
+import { browserSuite } from '../support/harness.js';
 import { appResult } from '../support/page-log.js';
 import { waitCached } from '../support/wait.js';
+import { sha256 } from '../support/sha256.js';
 
 /** What a developer sees in DevTools → Application, read through the same CDP domains. */
 const VALUE = `export const value = 'inspect me';\n`;
@@ -12,10 +12,7 @@ const FILES = {
   'lib/value.mjs': VALUE,
 };
 
-const h = browserHarness();
-beforeAll(() => h.launch());
-afterAll(() => h.shutdown());
-afterEach(() => h.close());
+const h = browserSuite();
 
 describe('DevTools inspection', () => {
   test('Service Workers, Cache Storage and IndexedDB show modrelay at work', async () => {
@@ -41,7 +38,7 @@ describe('DevTools inspection', () => {
     const { names, entries } = await cacheEntries(page, 'modrelay-v1');
     expect(names).toContain('modrelay-v1');
     const value = entries.find((e) => e.url === `${server.url}lib/value.mjs`);
-    const hash = createHash('sha256').update(VALUE).digest('hex');
+    const hash = sha256(VALUE);
     expect(value?.headers).toMatchObject({
       'x-modrelay-source': 'cache',
       etag: `"${hash}"`,

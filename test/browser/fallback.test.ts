@@ -1,5 +1,5 @@
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { browserHarness } from '../support/harness.js';
+import { describe, expect, test } from 'vitest';
+import { browserSuite } from '../support/harness.js';
 import { lyingRelay } from '../support/lying-relay.js';
 import { appResult } from '../support/page-log.js';
 import { slowProxy } from '../support/slow-proxy.js';
@@ -11,10 +11,7 @@ const FILES = {
 };
 const MODULES = ['/app.mjs', '/lib/value.mjs'];
 
-const h = browserHarness();
-beforeAll(() => h.launch());
-afterAll(() => h.shutdown());
-afterEach(() => h.close());
+const h = browserSuite();
 
 describe('fallback', () => {
   test('relay down: modules come over HTTP, still answered by the worker', async () => {

@@ -1,10 +1,8 @@
-import { createHash } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { browserHarness } from '../support/harness.js';
+import { describe, expect, test } from 'vitest';
+import { browserSuite } from '../support/harness.js';
 import { appResult } from '../support/page-log.js';
 import { poll, waitCached, waitUpdates } from '../support/wait.js';
-
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+import { sha256 } from '../support/sha256.js';
 
 /** left.mjs imports a NAMED export of right.mjs; both are renamed in one save. */
 const v = (n: number) => ({
@@ -18,10 +16,7 @@ const FILES = {
   ...v(1),
 };
 
-const h = browserHarness();
-beforeAll(() => h.launch());
-afterAll(() => h.shutdown());
-afterEach(() => h.close());
+const h = browserSuite();
 
 describe('hot reload', () => {
   test('an edit raises modrelay:update with the new hash, and the next reload runs the new code', async () => {

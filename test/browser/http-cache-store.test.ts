@@ -1,10 +1,10 @@
 import type { Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { createRelay } from '../../server/index.js';
-import { browserHarness } from '../support/harness.js';
+import { browserSuite, type BrowserHarness } from '../support/harness.js';
 import { idbEntries } from '../support/idb.js';
 import { appResult } from '../support/page-log.js';
-import { poll } from '../support/wait.js';
+import { poll, sleep } from '../support/wait.js';
 
 /**
  * `store: 'http-cache'`: the modules live in the browser's HTTP cache as immutable copies
@@ -19,12 +19,8 @@ const FILES = {
   'lib/stable.mjs': `export const stable = 'stable';\n`,
 };
 const MODULES = ['/boot.mjs', '/app.mjs', '/lib/value.mjs', '/lib/stable.mjs'];
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-const h = browserHarness();
-beforeAll(() => h.launch());
-afterAll(() => h.shutdown());
-afterEach(() => h.close());
+const h = browserSuite();
 
 /** pathname → hash of the copies the worker recorded (IndexedDB `modrelay-http-cache`). */
 async function copies(page: Page): Promise<Record<string, string | null>> {
@@ -74,7 +70,7 @@ function status(page: Page): Promise<string> {
   return page.evaluate(() => (window as unknown as { __modrelay: { status: string } }).__modrelay.status);
 }
 
-async function visit(h: ReturnType<typeof browserHarness>, files: Record<string, string> = FILES) {
+async function visit(h: BrowserHarness, files: Record<string, string> = FILES) {
   const site = await h.site(files);
   const server = await h.serve(site.root);
   const { context, page, log } = await h.page();

@@ -1,8 +1,8 @@
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { createRelay } from '../../server/index.js';
-import { browserHarness } from '../support/harness.js';
+import { browserSuite } from '../support/harness.js';
 import { appResult } from '../support/page-log.js';
-import { waitCached } from '../support/wait.js';
+import { sleep, waitCached } from '../support/wait.js';
 
 /**
  * The worker and its socket are short-lived (Chromium stops an idle worker after ~30 s; a
@@ -14,13 +14,9 @@ const FILES = {
   'lib/value.mjs': `export const value = 'v1';\n`,
   'lib/stable.mjs': `export const stable = 'stable';\n`,
 };
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const CACHED = ['/app.mjs', '/lib/value.mjs', '/lib/stable.mjs'];
 
-const h = browserHarness();
-beforeAll(() => h.launch());
-afterAll(() => h.shutdown());
-afterEach(() => h.close());
+const h = browserSuite();
 
 describe('service worker termination', () => {
   test('an edit made while the worker is stopped is seen on the next load, still served by the worker', async () => {

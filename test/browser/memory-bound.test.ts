@@ -1,6 +1,6 @@
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { BodyMemory } from '../../sw/body-memory.js';
-import { browserHarness } from '../support/harness.js';
+import { browserSuite } from '../support/harness.js';
 import { appResult } from '../support/page-log.js';
 import { STANDARD_FILES } from '../support/site.js';
 import { waitCached } from '../support/wait.js';
@@ -53,10 +53,7 @@ describe('BodyMemory', () => {
   });
 });
 
-const h = browserHarness();
-beforeAll(() => h.launch());
-afterAll(() => h.shutdown());
-afterEach(() => h.close());
+const h = browserSuite();
 
 describe('memory budget in the worker', () => {
   test('a graph larger than the budget is served right from the cache on every reload', async () => {

@@ -1,5 +1,5 @@
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { browserHarness } from '../support/harness.js';
+import { describe, expect, test } from 'vitest';
+import { browserSuite } from '../support/harness.js';
 import { appResult } from '../support/page-log.js';
 import { waitCached } from '../support/wait.js';
 
@@ -9,10 +9,7 @@ const FILES = {
   'other.mjs': `export const other = 'other';\n`,
 };
 
-const h = browserHarness();
-beforeAll(() => h.launch());
-afterAll(() => h.shutdown());
-afterEach(() => h.close());
+const h = browserSuite();
 
 describe('offline', () => {
   test('after one visit the page reloads with both servers gone and the browser offline', async () => {

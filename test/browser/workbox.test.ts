@@ -1,10 +1,10 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { browserHarness } from '../support/harness.js';
+import { describe, expect, test } from 'vitest';
+import { browserSuite } from '../support/harness.js';
 import { appResult } from '../support/page-log.js';
+import { removeRoot, tempRoot } from '../support/temp.js';
 import { waitCached, waitUpdates } from '../support/wait.js';
 
 /**
@@ -40,17 +40,13 @@ window.__result = { value, own };
   'lib/value.mjs': `export const value = 'v1';\n`,
 };
 
-const h = browserHarness();
-beforeAll(() => h.launch());
-afterAll(() => h.shutdown());
-afterEach(() => h.close());
+const h = browserSuite();
 
 async function buildAppWorker(outDir: string): Promise<void> {
   // Inside the project, so the app worker's bare imports resolve from our node_modules
   // the way they would from the app's own.
-  const src = await mkdtemp(join(PROJECT, 'node_modules', '.modrelay-appsw-'));
+  const src = await tempRoot({ 'app-sw.js': APP_WORKER }, { prefix: '.modrelay-appsw-', under: join(PROJECT, 'node_modules') });
   try {
-    await writeFile(join(src, 'app-sw.js'), APP_WORKER);
     await build({
       configFile: false, logLevel: 'silent',
       define: { 'process.env.NODE_ENV': JSON.stringify('production') },
@@ -60,7 +56,7 @@ async function buildAppWorker(outDir: string): Promise<void> {
       },
     });
   } finally {
-    await rm(src, { recursive: true, force: true });
+    await removeRoot(src);
   }
 }
 

@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
+import { sha256 } from '../support/sha256.js';
 
 /**
  * Reads every entry of every Cache Storage cache of the page's origin (from inside the
@@ -67,7 +67,7 @@ export async function auditCaches(page: Page, root: string): Promise<CacheAudit>
     }
     if (disk === null) continue; // e.g. /sw.js or /@modrelay/client.mjs: not under the root
     if (/\.m?js$/.test(path)) modules++;
-    const want = createHash('sha256').update(disk).digest('hex');
+    const want = sha256(disk);
     if (want !== entry.hash) bad.push(`${path}: cached ${entry.size} B sha-256 ${entry.hash.slice(0, 12)}…, disk ${disk.length} B ${want.slice(0, 12)}…`);
   }
   return { entries, bad, modules };

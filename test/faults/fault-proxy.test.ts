@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRelay, type Relay } from '../../server/index.js';
-import { launchChromium } from '../support/chromium.js';
+import { launchChromium } from '../../scripts/chromium.js';
 import { auditCaches } from './cache-audit.js';
 import { isModulePath, startFaultProxy, type FaultKind, type FaultProxy } from './fault-proxy.js';
 import { isRightThree, loadPage, type LoadResult } from './load-page.js';

@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import WebSocket from 'ws';
 import { decodeModuleFrame } from '../../protocol/frame-codec.js';
 import { intBetween, mulberry32, pick, type Random } from './prng.js';
+import { sha256 } from '../support/sha256.js';
 
 /**
  * A seeded, bounded fuzzer for the relay's socket. It sends frames in small batches and
@@ -180,7 +180,7 @@ class Link {
         this.count();
       }
       const want = this.o.modules.get(frame.header.path);
-      const got = createHash('sha256').update(frame.body).digest('hex');
+      const got = sha256(frame.body);
       if (want !== got || frame.header.hash !== got) this.report.problems.push(`body of ${frame.header.path} has the wrong hash`);
       return;
     }

@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import WebSocket from 'ws';
 import { decodeModuleFrame } from '../../protocol/frame-codec.js';
+import { sha256 } from '../support/sha256.js';
 
 /**
  * A well-behaved client that keeps fetching real modules while something else attacks the
@@ -30,7 +30,7 @@ export async function runGoodClient(
       const frame = decodeModuleFrame(data);
       const entry = frame?.header.id === undefined ? undefined : pending.get(frame.header.id);
       if (!frame || !entry) return; // pushes are not used here
-      const got = createHash('sha256').update(frame.body).digest('hex');
+      const got = sha256(frame.body);
       if (got === modules.get(entry.path) && frame.header.hash === got && frame.header.path === entry.path) report.ok++;
       else report.failures.push(`${entry.path}: wrong body`);
       pending.delete(frame.header.id!);

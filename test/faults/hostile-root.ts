@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { sha256 } from '../support/sha256.js';
+import { removeRoot, tempRoot } from '../support/temp.js';
 
 /**
  * A relay root laid out for attacks, next to a sibling folder the relay must never reveal:
@@ -31,7 +31,7 @@ export interface HostileRoot {
 }
 
 export async function makeHostileRoot(): Promise<HostileRoot> {
-  const base = await mkdtemp(join(tmpdir(), 'modrelay-faults-hostile-'));
+  const base = await tempRoot({}, { prefix: 'modrelay-faults-hostile-' });
   const root = join(base, 'root');
   const outside = join(base, 'outside');
   await mkdir(join(root, 'lib'), { recursive: true });
@@ -42,7 +42,7 @@ export async function makeHostileRoot(): Promise<HostileRoot> {
     const next = i < 9 ? `import './m${i + 1}.mjs';\n` : '';
     const body = `${next}export const n = ${i};\n// ${'x'.repeat(i * 2000)}\n`;
     await writeFile(join(root, 'lib', `m${i}.mjs`), body);
-    modules.set(`/lib/m${i}.mjs`, createHash('sha256').update(body).digest('hex'));
+    modules.set(`/lib/m${i}.mjs`, sha256(body));
   }
   await symlink('../outside/secret.mjs', join(root, 'escape.mjs'));
   await symlink('../outside', join(root, 'escdir'));
@@ -56,7 +56,7 @@ export async function makeHostileRoot(): Promise<HostileRoot> {
   await writeFile(join(root, 'lib', '.env.mjs'), `export default '${SECRET}';\n`);
   await writeFile(join(root, 'big.mjs'), Buffer.alloc(17 * 1024 * 1024, 0x20));
   await writeFile(join(root, 'notes.txt'), `${SECRET}\n`);
-  return { base, root, outside, modules, remove: () => rm(base, { recursive: true, force: true }) };
+  return { base, root, outside, modules, remove: () => removeRoot(base) };
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../support/chromium.js';
+import { launchChromium } from '../../scripts/chromium.js';
 import { auditCaches } from './cache-audit.js';
 import { isRightThree, loadPage, type LoadResult } from './load-page.js';
 import { record, size } from './record.js';

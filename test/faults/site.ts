@@ -1,10 +1,11 @@
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp } from 'node:fs/promises';
 import http from 'node:http';
 import { listenLoopback, type LoopbackServer } from './loopback-server.js';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sirv from 'sirv';
+import { ownFilesHandler } from '../../server/own-files.js';
+import { removeRoot, tempRoot } from '../support/temp.js';
 
 /**
  * The page under test: a copy of three.js's `src/` (hundreds of real modules nobody here
@@ -12,13 +13,12 @@ import sirv from 'sirv';
  * plain HTTP (`?mode=http`) or registers modrelay first (`?mode=relay`), then reports
  * `window.__result`. The boot is inline so a fault can only hit modules, never the boot.
  *
- * The static server plays `serve`'s part (sirv for the root, /sw.js, /@modrelay/client.mjs
- * with the relay URL filled in) but takes the relay URL as a parameter, so tests can point
- * pages at a relay in a child process that they kill and restart.
+ * The static server plays `serve`'s part (sirv for the root, and `serve`'s own handler for
+ * /sw.js and /@modrelay/client.mjs) but takes the relay URL as a parameter, so tests can
+ * point pages at a relay in a child process that they kill and restart.
  */
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 export const THREE_SRC = join(REPO, 'node_modules/three/src');
-export const DIST = join(REPO, 'dist');
 
 const INDEX_HTML = `<!doctype html>
 <meta charset="utf-8">
@@ -50,33 +50,21 @@ export interface TempSite {
 }
 
 export async function makeThreeSite(): Promise<TempSite> {
-  const root = await mkdtemp(join(tmpdir(), 'modrelay-faults-site-'));
+  const root = await tempRoot({ 'index.html': INDEX_HTML }, { prefix: 'modrelay-faults-site-' });
   await cp(THREE_SRC, join(root, 'src'), { recursive: true });
-  await writeFile(join(root, 'index.html'), INDEX_HTML);
-  return { root, remove: () => rm(root, { recursive: true, force: true }) };
+  return { root, remove: () => removeRoot(root) };
 }
 
 export type SiteServer = LoopbackServer;
 
 /** `relayUrl` may be a function: read per request, so the relay can start after the site. */
 export async function startSiteServer(root: string, relayUrl: string | (() => string)): Promise<SiteServer> {
-  const [sw, client] = await Promise.all([
-    readFile(join(DIST, 'sw.js')),
-    readFile(join(DIST, 'client.mjs'), 'utf8'),
-  ]);
-  const relayOf = typeof relayUrl === 'function' ? relayUrl : () => relayUrl;
+  const ownFiles = ownFilesHandler(typeof relayUrl === 'function' ? relayUrl : () => relayUrl);
   const statics = sirv(root, { dev: true, etag: true });
   const server = http.createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (path === '/sw.js') {
-      res.writeHead(200, { 'content-type': 'text/javascript', 'cache-control': 'no-cache' }).end(sw);
-    } else if (path === '/@modrelay/client.mjs') {
-      res.writeHead(200, { 'content-type': 'text/javascript', 'cache-control': 'no-cache' }).end(client.replaceAll('__MODRELAY_RELAY_URL__', relayOf()));
-    } else {
-      statics(req, res, () => {
-        res.writeHead(404).end('not found');
-      });
-    }
+    void ownFiles(req, res).then((answered) => {
+      if (!answered) statics(req, res, () => void res.writeHead(404).end('not found'));
+    });
   });
   return listenLoopback(server);
 }

@@ -1,22 +1,21 @@
-import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createRelay, type Relay } from '../../server/index.js';
-import { launchChromium } from '../support/chromium.js';
+import { launchChromium } from '../../scripts/chromium.js';
 import { record, size } from './record.js';
 import { startSiteServer, type SiteServer } from './site.js';
 import { UpdateLog } from './update-log.js';
+import { sha256 } from '../support/sha256.js';
+import { removeRoot, tempRoot } from '../support/temp.js';
 
 /**
  * Issue 5, part 5: two tabs share one Service Worker and both hear every change; a page on
  * another origin cannot open the relay (cross-site WebSocket hijacking is refused with 403).
  */
 const EDITS = size(3, 10);
-const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 
 const TAB_HTML = `<!doctype html>
 <meta charset="utf-8">
@@ -67,11 +66,10 @@ describe('several tabs and origins (browser)', () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    root = await mkdtemp(join(tmpdir(), 'modrelay-faults-tabs-'));
-    await mkdir(join(root, 'app'));
-    await writeFile(join(root, 'app/a.mjs'), 'export const value = 0;\n');
-    await writeFile(join(root, 'index.html'), TAB_HTML);
-    await writeFile(join(root, 'attacker.html'), ATTACKER_HTML);
+    root = await tempRoot(
+      { 'app/a.mjs': 'export const value = 0;\n', 'index.html': TAB_HTML, 'attacker.html': ATTACKER_HTML },
+      { prefix: 'modrelay-faults-tabs-' },
+    );
     // The relay allows the site's origin only; `other` is the same files on another port.
     site = await startSiteServer(root, () => relay.url);
     relay = await createRelay({ root, port: 0, allowOrigins: [site.origin] });
@@ -83,7 +81,7 @@ describe('several tabs and origins (browser)', () => {
     await site?.close();
     await other?.close();
     await relay?.close();
-    await rm(root, { recursive: true, force: true });
+    await removeRoot(root);
   });
 
   it(`two tabs share the Service Worker and both receive every modrelay:update (${EDITS} edits)`, async () => {
@@ -102,7 +100,7 @@ describe('several tabs and origins (browser)', () => {
       for (let i = 1; i <= EDITS; i++) {
         const body = `export const value = ${i};\n`;
         await writeFile(join(root, 'app/a.mjs'), body);
-        const hash = sha(body);
+        const hash = sha256(body);
         for (const [n, tab] of tabs.entries()) {
           const got = await tab
             .waitForFunction(

@@ -1,13 +1,14 @@
-import { createHash } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mulberry32 } from './prng.js';
 import { record, size } from './record.js';
 import { startRelayProcess, type RelayProcess } from './relay-process.js';
 import { UpdateLog } from './update-log.js';
+import { sleep } from '../support/wait.js';
+import { sha256 } from '../support/sha256.js';
+import { removeRoot, tempRoot } from '../support/temp.js';
 
 /**
  * Issue 5, part 4: watcher storms on real files under a real relay (`modrelay relay`). Every scenario ends with
@@ -16,8 +17,6 @@ import { UpdateLog } from './update-log.js';
  */
 const WRITES = size(1_000, 5_000);
 const FILES = 100;
-const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function walk(dir: string, prefix = ''): Promise<string[]> {
   const out: string[] = [];
@@ -36,7 +35,7 @@ async function mismatches(root: string, log: UpdateLog, touched: Iterable<string
     const file = join(root, path);
     const word = log.last.get(path);
     if (existsSync(file)) {
-      const want = sha(await readFile(file));
+      const want = sha256(await readFile(file));
       if (!word || word === 'removed' || word.hash !== want) bad.push(`${path}: disk ${want.slice(0, 8)}, last word ${JSON.stringify(word)}`);
     } else if (word !== undefined && word !== 'removed') {
       bad.push(`${path}: gone from disk, last word ${JSON.stringify(word)}`);
@@ -52,11 +51,7 @@ describe('watcher storms (real relay, real files)', () => {
   const files = Array.from({ length: FILES }, (_, i) => `/src/d${i % 10}/f${String(i).padStart(3, '0')}.mjs`);
 
   beforeAll(async () => {
-    root = await mkdtemp(join(tmpdir(), 'modrelay-faults-storm-'));
-    for (const f of files) {
-      await mkdir(join(root, f, '..'), { recursive: true });
-      await writeFile(join(root, f), `export const v = 'initial ${f}';\n`);
-    }
+    root = await tempRoot(Object.fromEntries(files.map((f) => [f, `export const v = 'initial ${f}';\n`])), { prefix: 'modrelay-faults-storm-' });
     // A child process, so the writer and the relay do not share one event loop.
     relay = await startRelayProcess(root);
     log = await UpdateLog.open(relay.url);
@@ -64,7 +59,7 @@ describe('watcher storms (real relay, real files)', () => {
   afterAll(async () => {
     log?.close();
     await relay?.kill();
-    await rm(root, { recursive: true, force: true });
+    await removeRoot(root);
   });
 
   it(`${WRITES} writes in about a second over ${FILES} files are coalesced, and the last one wins`, async () => {

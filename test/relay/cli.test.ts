@@ -4,7 +4,9 @@ import { createServer, type Server as NetServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { asModule, removeRoot, sha256, tempRoot, TestClient } from './helpers.js';
+import { sha256 } from '../support/sha256.js';
+import { removeRoot, tempRoot } from '../support/temp.js';
+import { asModule, TestClient } from './helpers.js';
 
 /** Runs the real CLI (bin/modrelay.js → dist/server/cli.js): `npm run build` first (npm test does). */
 const BIN = fileURLToPath(new URL('../../bin/modrelay.js', import.meta.url));

@@ -2,7 +2,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createRelay, type Relay } from '../../server/index.js';
-import { asModule, removeRoot, sha256, tempRoot, TestClient, writeFiles, type Received } from './helpers.js';
+import { sha256 } from '../support/sha256.js';
+import { removeRoot, tempRoot, writeFiles } from '../support/temp.js';
+import { asModule, TestClient, type Received } from './helpers.js';
 
 /**
  * app.mjs → ./lib/a.mjs → ./b.mjs → /shared/c.mjs (root-absolute) → ../lib/a.mjs (a cycle)

@@ -1,29 +1,6 @@
-import { createHash } from 'node:crypto';
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
 import WebSocket from 'ws';
 import { decodeModuleFrame } from '../../protocol/frame-codec.js';
 import type { ModuleResponse, RelayMessage } from '../../protocol/wire.js';
-
-export const sha256 = (data: string | Uint8Array): string => createHash('sha256').update(data).digest('hex');
-
-/** A fresh folder under the OS temp dir, filled with `files` (path → content). */
-export async function tempRoot(files: Record<string, string | Uint8Array> = {}): Promise<string> {
-  const root = await mkdtemp(join(tmpdir(), 'modrelay-test-'));
-  await writeFiles(root, files);
-  return root;
-}
-
-export async function writeFiles(root: string, files: Record<string, string | Uint8Array>): Promise<void> {
-  for (const [path, content] of Object.entries(files)) {
-    const file = join(root, path);
-    await mkdir(dirname(file), { recursive: true });
-    await writeFile(file, content);
-  }
-}
-
-export const removeRoot = (root: string) => rm(root, { recursive: true, force: true });
 
 /** One inbound message: JSON control frames as `json`, module frames decoded. */
 export type Received =

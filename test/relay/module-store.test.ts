@@ -5,7 +5,9 @@ import { ModuleStore } from '../../server/module-store.js';
 import { pushFrame } from '../../server/frame-cache.js';
 import { decodeModuleFrame } from '../../protocol/frame-codec.js';
 import { createRelay, type Relay } from '../../server/index.js';
-import { asModule, removeRoot, sha256, tempRoot, TestClient } from './helpers.js';
+import { sha256 } from '../support/sha256.js';
+import { removeRoot, tempRoot } from '../support/temp.js';
+import { asModule, TestClient } from './helpers.js';
 
 const V1 = 'export const version = 1;\n';
 const V2 = 'export const version = 2;\n'; // same length as V1

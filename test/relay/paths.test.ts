@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { realpath, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkUrlPath, confine, hasAllowedExtension } from '../../server/paths.js';
-import { removeRoot, tempRoot } from './helpers.js';
+import { removeRoot, tempRoot } from '../support/temp.js';
 
 describe('checkUrlPath', () => {
   it.each([

@@ -3,7 +3,8 @@ import { stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createRelayInternal, type RelayInternals } from '../../server/relay.js';
 import { resolveRelayOptions } from '../../server/options.js';
-import { asModule, removeRoot, tempRoot, TestClient } from './helpers.js';
+import { removeRoot, tempRoot } from '../support/temp.js';
+import { asModule, TestClient } from './helpers.js';
 
 const V1 = 'export const version = 1;\n';
 const V2 = 'export const version = 2;\n'; // same length as V1

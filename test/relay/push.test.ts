@@ -2,7 +2,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createRelay, type Relay } from '../../server/index.js';
-import { asModule, nextId, removeRoot, sha256, tempRoot, TestClient, type Received } from './helpers.js';
+import { sha256 } from '../support/sha256.js';
+import { removeRoot, tempRoot } from '../support/temp.js';
+import { asModule, nextId, TestClient, type Received } from './helpers.js';
 
 /** 40 leaves of 512 KiB: a 20 MiB push, more than loopback's socket buffers and the relay's pacing window. */
 const LEAVES = 40;

@@ -2,7 +2,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createRelay, type Relay } from '../../server/index.js';
-import { asModule, errorCode, removeRoot, sha256, tempRoot, TestClient } from './helpers.js';
+import { sha256 } from '../support/sha256.js';
+import { removeRoot, tempRoot } from '../support/temp.js';
+import { asModule, errorCode, TestClient } from './helpers.js';
 
 const FILES = {
   'main.mjs': "import { a } from './lib/a.mjs';\nexport const main = a + 1;\n",

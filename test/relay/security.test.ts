@@ -3,7 +3,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createRelay, type Relay } from '../../server/index.js';
-import { asModule, errorCode, removeRoot, tempRoot, TestClient } from './helpers.js';
+import { removeRoot, tempRoot } from '../support/temp.js';
+import { asModule, errorCode, TestClient } from './helpers.js';
 
 /**
  * Every path rule of DESIGN.md, attacked over a real socket. Each attack must be refused

@@ -3,7 +3,9 @@ import { readFile, symlink } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { serve, type Server } from '../../server/index.js';
-import { asModule, removeRoot, sha256, tempRoot, TestClient } from './helpers.js';
+import { sha256 } from '../support/sha256.js';
+import { removeRoot, tempRoot } from '../support/temp.js';
+import { asModule, TestClient } from './helpers.js';
 
 /** serve() reads dist/sw.js and dist/client.mjs: `npm run build` first (npm test does). */
 let root: string;

@@ -4,7 +4,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRelay, type Relay } from '../../server/index.js';
 import type { ModuleRemoved, ModuleUpdated } from '../../protocol/wire.js';
-import { asModule, removeRoot, sha256, tempRoot, TestClient } from './helpers.js';
+import { sha256 } from '../support/sha256.js';
+import { removeRoot, tempRoot } from '../support/temp.js';
+import { asModule, TestClient } from './helpers.js';
 
 let root: string;
 let relay: Relay;

@@ -1,6 +1,7 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { serve, type Server } from '../../server/index.js';
-import { launchChromium } from './chromium.js';
+import { launchChromium } from '../../scripts/chromium.js';
 import { logResponses } from './page-log.js';
 import { createSite, type Site } from './site.js';
 
@@ -44,6 +45,20 @@ export function browserHarness() {
       return { context, page, log: logResponses(page) };
     },
   };
+}
+
+/**
+ * A browser test file's harness, with vitest's hooks registered: the browser starts before
+ * the file's first test and stops after its last; each test's cleanups run after it.
+ */
+export type BrowserHarness = ReturnType<typeof browserHarness>;
+
+export function browserSuite(): BrowserHarness {
+  const h = browserHarness();
+  beforeAll(() => h.launch());
+  afterAll(() => h.shutdown());
+  afterEach(() => h.close());
+  return h;
 }
 
 /** Loads `url` and waits until the service worker controls the page. */

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256 } from './sha256.js';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { encodeModuleFrame } from '../../protocol/frame-codec.js';
@@ -27,7 +27,7 @@ export async function lyingRelay(body: string, claimed: string) {
         requests++;
         const bytes = Buffer.from(body);
         const claim = Buffer.from(claimed);
-        const hash = createHash('sha256').update(claim).digest('hex');
+        const hash = sha256(claim);
         socket.send(encodeModuleFrame({
           type: 'module:response', id: message.id, path: message.path, hash,
           contentType: 'text/javascript; charset=utf-8', size: bytes.byteLength,

@@ -1,6 +1,6 @@
-import { mkdtemp, mkdir, rm, unlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { removeRoot, tempRoot, writeFiles } from './temp.js';
 
 /**
  * A throwaway site in a temp folder: the files a browser test serves, written for real.
@@ -36,17 +36,11 @@ try {
 };
 
 export async function createSite(files: Record<string, string | Uint8Array>): Promise<Site> {
-  const root = await mkdtemp(join(tmpdir(), 'modrelay-site-'));
-  const write = async (path: string, content: string | Uint8Array) => {
-    const file = join(root, path);
-    await mkdir(dirname(file), { recursive: true });
-    await writeFile(file, content);
-  };
-  for (const [path, content] of Object.entries({ ...STANDARD_FILES, ...files })) await write(path, content);
+  const root = await tempRoot({ ...STANDARD_FILES, ...files }, { prefix: 'modrelay-site-' });
   return {
     root,
-    write,
+    write: (path, content) => writeFiles(root, { [path]: content }),
     remove: (path) => unlink(join(root, path)),
-    cleanup: () => rm(root, { recursive: true, force: true }),
+    cleanup: () => removeRoot(root),
   };
 }

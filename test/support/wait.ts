@@ -54,3 +54,5 @@ export async function waitValidated(page: Page, timeout = 10_000): Promise<void>
     });
   }), timeout);
 }
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,9 +1,10 @@
 // @ts-check
 /**
- * The benchmark's browser: the same installed Chromium and flags as
- * test/support/chromium.ts. The bench is plain JavaScript (Node 20 cannot run
- * TypeScript, and `npm run bench` should not need a compile step of its own), so it
- * cannot import that file; keep the two in step.
+ * The one browser launcher of the tests and the benchmark. Playwright cannot download a
+ * browser on our machines, so both drive an installed Chromium: Debian's `/usr/bin/chromium`
+ * unless MODRELAY_CHROMIUM names another. The flags keep a root, offline, headless Chromium
+ * quiet (see DESIGN.md). Plain JavaScript, so `npm run bench` needs no compile step; the
+ * TypeScript tests import it as it is.
  */
 import { chromium } from 'playwright-core';
 

@@ -1,0 +1,54 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { ModuleRemoved, ModuleUpdated } from '../protocol/wire.js';
+import { openConnection, type Connection, type ConnectionContext } from './connection.js';
+import type { OriginAllowlist } from './origins.js';
+import type { ChangeBatch } from './watcher.js';
+
+/**
+ * The relay's WebSocket side: upgrades checked against the Origin allowlist, one
+ * `Connection` per socket, and broadcasts of the watcher's changes to all of them.
+ */
+export class Sockets {
+  /** Each socket's connection, so broadcasts queue behind its answers (see Connection.notify). */
+  private readonly connections = new WeakMap<WebSocket, Connection>();
+  private readonly wss: WebSocketServer;
+
+  constructor(private readonly origins: OriginAllowlist, private readonly context: ConnectionContext, maxPayload: number) {
+    // permessage-deflate is off: slow and memory-fragmenting under concurrency (nodejs/node#8871),
+    // and pointless on loopback. `noServer` so the upgrade is checked here, not in verifyClient.
+    this.wss = new WebSocketServer({ noServer: true, maxPayload, perMessageDeflate: false });
+  }
+
+  /** The HTTP server's 'upgrade' listener. */
+  upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => {});
+    if (!this.origins.allows(request.headers.origin)) {
+      socket.end(
+        'HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n' +
+          `modrelay: Origin ${request.headers.origin} is not allowed (add it with --allow-origin).\n`,
+      );
+      return;
+    }
+    this.wss.handleUpgrade(request, socket, head, (ws: WebSocket) => {
+      this.connections.set(ws, openConnection(ws, this.context));
+    });
+  }
+
+  broadcast(batch: ChangeBatch): void {
+    const frames: string[] = [];
+    if (batch.updated.length > 0) frames.push(JSON.stringify({ type: 'module:updated', modules: batch.updated } satisfies ModuleUpdated));
+    if (batch.removed.length > 0) frames.push(JSON.stringify({ type: 'module:removed', paths: batch.removed } satisfies ModuleRemoved));
+    for (const client of this.wss.clients) {
+      const connection = this.connections.get(client);
+      if (client.readyState !== client.OPEN || !connection) continue;
+      for (const frame of frames) connection.notify(frame);
+    }
+  }
+
+  close(): void {
+    for (const client of this.wss.clients) client.terminate();
+    this.wss.close();
+  }
+}
