@@ -14,14 +14,8 @@ export async function fromNetwork(
 ): Promise<Response> {
   const key = path ?? url;
   const epoch = engine.epochs.of(key);
-  let response: Response;
-  try {
-    response = await fetch(request);
-  } catch (error) {
-    const stale = await fromCacheAnyway(engine, url);
-    if (stale) return stale;
-    throw error;
-  }
+  const response = await fetchOrCached(engine, request, url);
+  // (A cached copy is a constructed Response, type 'default': it passes through too.)
   if (response.status !== 200 || response.redirected || response.type !== 'basic') return response;
   const bytes = await response.arrayBuffer();
   const v = {
@@ -39,8 +33,16 @@ export async function fromNetwork(
   return bodyResponse(v, 'network');
 }
 
-/** The last cached copy, validated or not: what an offline load gets. */
-export async function fromCacheAnyway(engine: Engine, url: string): Promise<Response | undefined> {
-  const hit = await engine.cache.read(url);
-  return hit && bodyResponse({ ...hit.meta, bytes: hit.bytes }, 'cache');
+/**
+ * `fetch`, or when the network fails (offline, server gone) the last cached copy of `url`,
+ * validated or not: what an offline load gets. With no copy the network's error stands.
+ */
+export async function fetchOrCached(engine: Engine, request: Request, url: string): Promise<Response> {
+  try {
+    return await fetch(request);
+  } catch (error) {
+    const hit = await engine.cache.read(url);
+    if (hit) return bodyResponse({ ...hit.meta, bytes: hit.bytes }, 'cache');
+    throw error;
+  }
 }

@@ -1,5 +1,5 @@
 import type { Handled } from './fetch-module.js';
-import { fromCacheAnyway } from './fetch-network.js';
+import { fetchOrCached } from './fetch-network.js';
 import { sha256Hex } from './hash.js';
 import type { Engine } from './engine.js';
 import { cacheKey, relayPath } from './route.js';
@@ -13,14 +13,7 @@ export function fetchPage(engine: Engine, request: Request): Handled {
   engine.pushes.newLoad();
   const background: Promise<unknown>[] = [];
   const response = (async () => {
-    let network: Response;
-    try {
-      network = await fetch(request);
-    } catch (error) {
-      const stale = await fromCacheAnyway(engine, url);
-      if (stale) return stale;
-      throw error;
-    }
+    const network = await fetchOrCached(engine, request, url);
     if (network.status === 200 && network.type === 'basic' && !network.redirected) {
       background.push(keep(engine, url, network.clone()));
     }

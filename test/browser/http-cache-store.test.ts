@@ -1,6 +1,7 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, test } from 'vitest';
 import { createRelay } from '../../server/index.js';
+import { startRelayTap } from '../faults/relay-tap.js';
 import { browserSuite, type BrowserHarness } from '../support/harness.js';
 import { idbEntries } from '../support/idb.js';
 import { appResult } from '../support/page-log.js';
@@ -220,6 +221,32 @@ describe("store: 'http-cache'", () => {
       .some((update) => update.url.endsWith('/lib/stable.mjs') && update.hash === null)));
     expect(await page.evaluate(() => fetch('/lib/stable.mjs').then((response) => response.status))).toBe(404);
     expect(Object.keys(await copies(page))).not.toContain('/lib/stable.mjs');
+  });
+
+  test('a restarted worker sends one manifest:check for both of its stores, and the edit it finds is served', async () => {
+    const site = await h.site(FILES);
+    const server = await h.serve(site.root);
+    const tap = await startRelayTap(server.relay.url);
+    h.defer(() => tap.close());
+    const { page } = await h.page();
+    await page.goto(`${server.url}?store=http-cache&relay=${encodeURIComponent(tap.url)}`);
+    expect(await appResult(page)).toMatchObject({ value: 'v1', stable: 'stable' });
+    expect(await status(page)).toBe('first-visit');
+    await waitCopied(page);
+    await page.reload();
+    expect(await appResult(page)).toMatchObject({ value: 'v1', stable: 'stable' });
+    expect(await status(page)).toBe('controlled');
+    await sleep(600); // the page's module report (see visit)
+    await stopWorker(page);
+    await site.write('lib/value.mjs', `export const value = 'v2';\n`);
+    await sleep(300);
+    tap.resetStats();
+    await page.reload();
+    expect(await appResult(page)).toMatchObject({ value: 'v2', stable: 'stable' });
+    // Both stores hold module paths here: the HTTP cache the app's modules, Cache Storage the
+    // boot script and modrelay's client. One round trip validates them all.
+    expect(tap.stats.connections).toBe(1);
+    expect(tap.stats.types.get('sw:manifest:check')).toBe(1);
   });
 
   test('after one visit the page reloads with both servers gone and the browser offline', async () => {
