@@ -1,3 +1,4 @@
+import { JS_CONTENT_TYPE } from '../protocol/defaults.js';
 import type { Engine } from './engine.js';
 import { sha256Hex } from './hash.js';
 import { bodyResponse } from './response.js';
@@ -20,7 +21,7 @@ export async function fromNetwork(
   const bytes = await response.arrayBuffer();
   const v = {
     path: key, hash: await sha256Hex(bytes), bytes, epoch,
-    contentType: response.headers.get('content-type') ?? 'text/javascript',
+    contentType: response.headers.get('content-type') ?? JS_CONTENT_TYPE,
   };
   // The same bytes are cached already (perhaps pushed by the relay meanwhile): keep that entry.
   if (engine.cache.get(url)?.hash !== v.hash) {
