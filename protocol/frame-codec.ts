@@ -9,12 +9,24 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 export function encodeModuleFrame(header: ModuleResponse, body: Uint8Array): Uint8Array {
-  const head = encoder.encode(JSON.stringify(header));
-  const frame = new Uint8Array(4 + head.byteLength + body.byteLength);
-  new DataView(frame.buffer).setUint32(0, head.byteLength);
-  frame.set(head, 4);
-  frame.set(body, 4 + head.byteLength);
+  const head = encodeModuleFrameHead(header);
+  const frame = new Uint8Array(head.byteLength + body.byteLength);
+  frame.set(head, 0);
+  frame.set(body, head.byteLength);
   return frame;
+}
+
+/**
+ * The frame up to its body: [u32 BE header length][header]. The relay sends it and then the
+ * body as the next fragment of the same WebSocket message, so a body is never copied into a
+ * frame: every answer shares the one buffer the relay holds.
+ */
+export function encodeModuleFrameHead(header: ModuleResponse): Uint8Array {
+  const json = encoder.encode(JSON.stringify(header));
+  const head = new Uint8Array(4 + json.byteLength);
+  new DataView(head.buffer).setUint32(0, json.byteLength);
+  head.set(json, 4);
+  return head;
 }
 
 /** Returns null for a frame that is not a well-formed module frame. */

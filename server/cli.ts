@@ -1,5 +1,7 @@
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
+import { MODULE_TYPES } from '../protocol/file-types.js';
+import { exposureNote } from './hosts.js';
 import { RELAY_DEFAULTS, SERVE_DEFAULTS } from './options.js';
 import { createRelay } from './relay.js';
 import { serve } from './serve.js';
@@ -18,17 +20,29 @@ Options:
   --host <addr>         interface to listen on (default ${RELAY_DEFAULTS.host}: loopback only)
   --allow-origin <url>  also accept sockets from this page origin, e.g. http://localhost:3000;
                         repeatable (default: loopback origins of the relay's port and, under serve, the HTTP port)
-  --ext <.ext>          serve modules with this extension; repeatable (default ${RELAY_DEFAULTS.extensions.join(' ')})
-  --max-file-size <n>   largest module served, in bytes (default ${RELAY_DEFAULTS.maxFileSize})
+  --allowed-host <name> also accept requests whose Host is this name (".example.com": and its subdomains); repeatable
+                        (default: IP addresses, localhost, *.localhost and the --host name: DNS-rebinding protection)
+  --ext <.ext>          serve files with this extension, replacing the default list; repeatable
+                        (default ${RELAY_DEFAULTS.extensions.join(' ')})
+  --assets none         serve modules only (${Object.keys(MODULE_TYPES).join(' ')}), no other files
+  --max-file-size <n>   largest file the relay sends, in bytes; larger ones go over HTTP only (default ${RELAY_DEFAULTS.maxFileSize})
   --debounce <ms>       watcher burst coalescing window in ms (default ${RELAY_DEFAULTS.debounceMs})
   --no-watch            do not watch <root> (no module:updated / module:removed broadcasts)
   --no-prewarm          do not read <root>'s modules ahead at start-up (by default up to 5,000 are)
   -h, --help            show this help
 
-Dotfiles, dot-folders and paths leaving <root> are never served; node_modules is served but not watched.
+Dotfiles, dot-folders, keys and certificates (*.pem *.crt *.key id_*) and paths leaving <root> are never served;
+node_modules is served but not watched.
 `;
 
 class UsageError extends Error {}
+
+function assetsFlag(value: string | undefined): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'none') return false;
+  if (value === 'all') return true;
+  throw new UsageError(`--assets takes "none" or "all", got "${value}"`);
+}
 
 /** A flag's number; undefined when the flag is absent (the API fills defaults and checks ranges). */
 function integer(name: string, value: string | undefined): number | undefined {
@@ -42,6 +56,8 @@ const FLAGS = {
   'relay-port': { type: 'string' },
   host: { type: 'string' },
   'allow-origin': { type: 'string', multiple: true },
+  'allowed-host': { type: 'string', multiple: true },
+  assets: { type: 'string' },
   ext: { type: 'string', multiple: true },
   'max-file-size': { type: 'string' },
   debounce: { type: 'string' },
@@ -84,6 +100,8 @@ async function main(argv: string[]): Promise<void> {
     root,
     host: values.host,
     allowOrigins: values['allow-origin'],
+    allowedHosts: values['allowed-host'],
+    assets: assetsFlag(values.assets),
     extensions: values.ext,
     maxFileSize: integer('max-file-size', values['max-file-size']),
     debounceMs: integer('debounce', values.debounce),
@@ -94,6 +112,8 @@ async function main(argv: string[]): Promise<void> {
   const host = values.host ?? RELAY_DEFAULTS.host;
   const shownRoot = resolve(root);
   const port = integer('port', values.port);
+  const exposure = exposureNote(host, values['allowed-host'] ?? []);
+  if (exposure) console.warn(`modrelay: ${exposure}`);
 
   if (command === 'relay') {
     const relay = await start(() => createRelay({ ...common, port }), host, port ?? RELAY_DEFAULTS.port);

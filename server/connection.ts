@@ -63,8 +63,8 @@ class SocketConnection implements Connection {
     void this.outbox.send(frame, 'answer');
   }
 
-  private send(message: RelayMessage | Uint8Array): Promise<void> {
-    return this.outbox.send(message instanceof Uint8Array ? message : JSON.stringify(message), 'answer');
+  private send(message: RelayMessage | readonly Uint8Array[]): Promise<void> {
+    return this.outbox.send(Array.isArray(message) ? message : JSON.stringify(message), 'answer');
   }
 
   private sendError(code: ErrorCode, message: string, id?: number, path?: string): Promise<void> {
@@ -142,7 +142,7 @@ class SocketConnection implements Connection {
    * whose file changed meanwhile (the store holds another hash) is not sent: the client hears
    * of the change through `module:updated`, and asks for the new version when it needs it.
    */
-  private *pushFrames(modules: Module[]): Generator<Uint8Array | null> {
+  private *pushFrames(modules: Module[]): Generator<readonly Uint8Array[] | null> {
     for (const module of modules) {
       const current = this.context.store.peekHash(module.path);
       if (current !== undefined && current !== module.hash) {

@@ -3,9 +3,11 @@ import { stat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { join } from 'node:path';
 import type { ErrorCode, Hash, ModulePath } from '../protocol/wire.js';
-import { checkUrlPath, confine, fsFailure, hasAllowedExtension, type PathFailure } from './paths.js';
+import { isScript } from '../protocol/file-types.js';
+import { checkUrlPath, fsFailure, type PathFailure } from './paths.js';
 import { lexerReady, staticImports } from './imports.js';
-import { readFileOnce } from './read-file.js';
+import { openConfined, readWhole, type ConfinedFile } from './read-file.js';
+import { ServedFiles } from './served-files.js';
 
 /**
  * Module bytes kept in memory by default. Far above a real dev graph (three's 387 modules
@@ -18,7 +20,9 @@ export interface Module {
   /** sha-256 of `bytes`, lowercase hex. */
   hash: Hash;
   bytes: Uint8Array;
-  /** Root-relative paths this module statically imports (see imports.ts). */
+  /** What it is served as (protocol/file-types.ts). */
+  contentType: string;
+  /** Root-relative paths this module statically imports (see imports.ts); none for assets. */
   imports: readonly ModulePath[];
 }
 
@@ -31,7 +35,8 @@ interface Entry {
 }
 
 /**
- * Reads, hashes and lexes each module once per change, and keeps the bytes.
+ * Reads, hashes and lexes each served file (modules and assets: served-files.ts) once per
+ * change, and keeps the bytes.
  *
  * A cached entry is reused while the file's (mtime, size, device, inode) stay the same, so
  * correctness never depends on the watcher: a change it missed is caught by the next stat.
@@ -67,12 +72,16 @@ export class ModuleStore {
    */
   private readonly handedOut = new Map<ModulePath, Set<Hash>>();
 
+  private readonly served: ServedFiles;
+
   constructor(
     private readonly realRoot: string,
-    private readonly extensions: readonly string[],
+    extensions: readonly string[],
     private readonly maxFileSize: number,
     private readonly maxCachedBytes = DEFAULT_MAX_CACHED_BYTES,
-  ) {}
+  ) {
+    this.served = new ServedFiles(extensions);
+  }
 
   /** The module at `path` as it is on disk now, or why it cannot be served. Never throws. */
   load(path: ModulePath): Promise<LoadResult> {
@@ -135,33 +144,48 @@ export class ModuleStore {
   private async loadChecked(path: ModulePath): Promise<LoadResult> {
     const checked = checkUrlPath(path);
     if (!checked.ok) return checked;
-    if (!hasAllowedExtension(path, this.extensions)) {
-      return { ok: false, code: 'unsupported-type', message: `only ${this.extensions.join(', ')} files are served` };
-    }
+    const refused = this.served.refusal(path);
+    if (refused) return refused;
     const cached = this.entries.get(path);
     if (cached && (await this.stillSameFile(checked.segments, cached.key))) {
       this.touch(path, cached);
       return { ok: true, module: cached.module };
     }
-    const confined = await confine(this.realRoot, checked.segments);
-    if (!confined.ok) {
+    const opened = await openConfined(this.realRoot, checked.segments, (real, stats) => this.refusal(path, real, stats));
+    if (!opened.ok) {
       this.forget(path);
-      return confined;
+      return opened;
     }
-    // The real file's name must carry an allowed extension too: "a.mjs" → "secrets.txt" is refused.
-    if (!hasAllowedExtension(confined.real, this.extensions)) {
-      return { ok: false, code: 'unsupported-type', message: 'path resolves (through a symlink) to a file type that is not served' };
+    const { file } = opened;
+    const pendingKey = `${path}\0${statKey(file.stats)}`;
+    const pending = this.pending.get(pendingKey);
+    if (pending) {
+      await file.handle.close().catch(() => {});
+      return pending;
     }
-    const stats = await stat(confined.real);
-    const refused = this.refuseStats(stats);
-    if (refused) return refused;
-    const pendingKey = `${path}\0${statKey(stats)}`;
-    let loading = this.pending.get(pendingKey);
-    if (!loading) {
-      loading = this.read(path, confined.real).finally(() => this.pending.delete(pendingKey));
-      this.pending.set(pendingKey, loading);
-    }
+    const loading = this.read(path, file).finally(() => this.pending.delete(pendingKey));
+    this.pending.set(pendingKey, loading);
     return loading;
+  }
+
+  /**
+   * Why an opened file (its real path, its descriptor's stat) may not be served as `path`, or
+   * null. `sizeCapped: false` for `serve`'s streaming of files over the cap.
+   */
+  refusal(path: ModulePath, real: string, stats: Stats, { sizeCapped = true } = {}): PathFailure | null {
+    // The real file's name must be served too, as the same type: "a.mjs" → "secrets.txt" is refused.
+    if (this.served.refusal(real) || this.served.contentType(real) !== this.served.contentType(path)) {
+      return { ok: false, code: 'unsupported-type', message: 'path resolves (through a symlink) to a file type that is not served as this one' };
+    }
+    if (!stats.isFile()) return { ok: false, code: 'forbidden', message: 'not a regular file (directory, device, FIFO or socket)' };
+    if (sizeCapped && stats.size > this.maxFileSize) {
+      return { ok: false, code: 'too-large', message: `the file is ${stats.size} bytes; the cap is ${this.maxFileSize}` };
+    }
+    return null;
+  }
+
+  contentType(path: ModulePath): string {
+    return this.served.contentType(path);
   }
 
   /**
@@ -177,26 +201,24 @@ export class ModuleStore {
     }
   }
 
-  private refuseStats(stats: Stats): PathFailure | null {
-    if (!stats.isFile()) return { ok: false, code: 'forbidden', message: 'not a regular file (directory, device, FIFO or socket)' };
-    if (stats.size > this.maxFileSize) {
-      return { ok: false, code: 'too-large', message: `the module is ${stats.size} bytes; the cap is ${this.maxFileSize}` };
+  /** Reads an opened, checked file (and closes it): the bytes served are the bytes hashed. */
+  private async read(path: ModulePath, file: ConfinedFile): Promise<LoadResult> {
+    let body: Uint8Array;
+    try {
+      body = await readWhole(file);
+    } catch (error) {
+      return fsFailure(error);
+    } finally {
+      await file.handle.close().catch(() => {});
     }
-    return null;
-  }
-
-  private async read(path: ModulePath, real: string): Promise<LoadResult> {
-    const file = await readFileOnce(real, (stats) => this.refuseStats(stats));
-    if (!file.ok) return file;
-    const body = file.bytes;
     this.reads += 1;
-    await lexerReady;
-    const module: Module = {
-      path,
-      hash: createHash('sha256').update(body).digest('hex'),
-      bytes: body,
-      imports: staticImports(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'), path),
-    };
+    const contentType = this.served.contentType(path);
+    let imports: ModulePath[] = [];
+    if (isScript(path)) {
+      await lexerReady;
+      imports = staticImports(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'), path);
+    }
+    const module: Module = { path, hash: createHash('sha256').update(body).digest('hex'), bytes: body, contentType, imports };
     this.remember(path, { key: statKey(file.stats), module });
     return { ok: true, module };
   }

@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { MODULE_EXTENSIONS, RELAY_PORT, SERVE_PORT } from '../protocol/defaults.js';
+import { RELAY_PORT, SERVE_PORT } from '../protocol/defaults.js';
+import { FILE_TYPES, MODULE_TYPES } from '../protocol/file-types.js';
 
 /** Options of `createRelay`. Every field but `root` is optional; defaults are in `RELAY_DEFAULTS`. */
 export interface RelayOptions {
@@ -16,8 +17,18 @@ export interface RelayOptions {
    * (non-browser clients) are always allowed.
    */
   allowOrigins?: string[];
-  /** Extensions served, with the dot; default ['.mjs', '.js']. */
+  /**
+   * Host names requests may carry besides IP addresses, `localhost`, `*.localhost` and the
+   * listen host (DNS-rebinding protection, see hosts.ts); ".example.com" allows subdomains.
+   */
+  allowedHosts?: string[];
+  /**
+   * Extensions served, with the dot, replacing the default allowlist: modules (.mjs .js .cjs)
+   * and the assets of protocol/file-types.ts (JSON, CSS, wasm, images, fonts, media, …).
+   */
   extensions?: string[];
+  /** Serve assets too (the default allowlist above); false: modules only. Ignored with `extensions`. Default true. */
+  assets?: boolean;
   /** Largest module served, in bytes; default 16 MiB. */
   maxFileSize?: number;
   /** Largest inbound WebSocket frame, in bytes; default 4 MiB. */
@@ -42,7 +53,9 @@ export const RELAY_DEFAULTS = {
   port: RELAY_PORT,
   host: '127.0.0.1',
   allowOrigins: [] as string[],
-  extensions: MODULE_EXTENSIONS,
+  allowedHosts: [] as string[],
+  extensions: Object.keys(FILE_TYPES) as readonly string[],
+  assets: true,
   maxFileSize: 16 * 1024 * 1024,
   maxPayload: 4 * 1024 * 1024,
   maxInFlight: 64,
@@ -89,7 +102,7 @@ export function resolveRelayOptions(options: RelayOptions): ResolvedRelayOptions
   }
   if (!isDirectory) throw new TypeError(`modrelay: root folder not found: ${root}`);
 
-  const extensions = options.extensions ?? [...RELAY_DEFAULTS.extensions];
+  const extensions = options.extensions ?? Object.keys(options.assets === false ? MODULE_TYPES : FILE_TYPES);
   for (const ext of extensions) {
     if (!/^\.[A-Za-z0-9]+$/.test(ext)) {
       throw new TypeError(`modrelay: extensions must look like ".mjs", got ${JSON.stringify(ext)}`);
@@ -100,7 +113,9 @@ export function resolveRelayOptions(options: RelayOptions): ResolvedRelayOptions
     port: checkPort('port', options.port ?? RELAY_DEFAULTS.port),
     host: options.host ?? RELAY_DEFAULTS.host,
     allowOrigins: (options.allowOrigins ?? []).map((origin) => origin.replace(/\/+$/, '')),
+    allowedHosts: options.allowedHosts ?? [],
     extensions,
+    assets: options.assets ?? RELAY_DEFAULTS.assets,
     maxFileSize: positiveInteger('maxFileSize', options.maxFileSize ?? RELAY_DEFAULTS.maxFileSize),
     maxPayload: positiveInteger('maxPayload', options.maxPayload ?? RELAY_DEFAULTS.maxPayload),
     maxInFlight: positiveInteger('maxInFlight', options.maxInFlight ?? RELAY_DEFAULTS.maxInFlight),

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { JSON_CONTENT_TYPE, JS_CONTENT_TYPE, OWN_PATH_PREFIX, RELAY_URL_PLACEHOLDER } from '../protocol/defaults.js';
 import { MISSING_BUILD, readAsset, type AssetName } from './assets.js';
-import { plain } from './static.js';
+import { plain } from './plain.js';
 
 interface OwnFile {
   asset: AssetName;

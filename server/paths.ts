@@ -54,6 +54,7 @@ export function hasAllowedExtension(path: string, extensions: readonly string[])
 /**
  * Resolves the segments under `realRoot` (itself already a realpath) and re-checks
  * containment after following symlinks. Returns the real file path; does not stat it.
+ * A parent swapped for a symlink after this check is caught by `openConfined` (read-file.ts).
  */
 export async function confine(realRoot: string, segments: string[]): Promise<{ ok: true; real: string } | PathFailure> {
   let real: string;
@@ -62,13 +63,17 @@ export async function confine(realRoot: string, segments: string[]): Promise<{ o
   } catch (error) {
     return fsFailure(error);
   }
+  return within(realRoot, real) ?? { ok: true, real };
+}
+
+/** Why a real path is refused (outside the root, or a dot name on the way), or null. */
+export function within(realRoot: string, real: string): PathFailure | null {
   const rel = relative(realRoot, real);
-  if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) {
+  if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
     return refuse('forbidden', 'path resolves (through a symlink) outside the root');
   }
   const bad = badSegment(rel.split(sep));
-  if (bad) return refuse('forbidden', `path resolves (through a symlink) to a refused name: ${bad}`);
-  return { ok: true, real };
+  return bad ? refuse('forbidden', `path resolves (through a symlink) to a refused name: ${bad}`) : null;
 }
 
 /** Maps a filesystem error to the code the client sees. */
@@ -77,6 +82,7 @@ export function fsFailure(error: unknown): PathFailure {
   if (code === 'ENOENT' || code === 'ENOTDIR') return refuse('not-found', 'no such module under the root');
   if (code === 'ELOOP') return refuse('forbidden', 'path is a symlink loop or was swapped for a symlink');
   if (code === 'ENAMETOOLONG') return refuse('forbidden', 'path is too long');
+  if (code === 'EACCES' || code === 'EPERM') return refuse('forbidden', 'the file is not readable by the relay');
   return refuse('internal', `the relay could not read the module (${code ?? 'error'})`);
 }
 

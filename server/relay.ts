@@ -6,6 +6,7 @@ import type { Duplex } from 'node:stream';
 import type { Hello, ProtocolVersion } from '../protocol/wire.js';
 import { ModuleStore } from './module-store.js';
 import { resolveRelayOptions, type RelayOptions, type ResolvedRelayOptions } from './options.js';
+import { HostAllowlist } from './hosts.js';
 import { OriginAllowlist } from './origins.js';
 import { prewarm } from './prewarm.js';
 import { Sockets } from './sockets.js';
@@ -50,7 +51,7 @@ export async function createRelayInternal(resolved: ResolvedRelayOptions): Promi
     limits: { maxPayload: resolved.maxPayload, maxInFlight: resolved.maxInFlight, maxFileSize: resolved.maxFileSize },
   };
 
-  const sockets = new Sockets(origins, { store, hello, maxInFlight: resolved.maxInFlight }, resolved.maxPayload);
+  const sockets = new Sockets(new HostAllowlist(resolved.host, resolved.allowedHosts), origins, { store, hello, maxInFlight: resolved.maxInFlight }, resolved.maxPayload);
   const http: HttpServer = createServer((_request, response) => {
     response.writeHead(426, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
     response.end('modrelay relay: connect with a WebSocket.\n');

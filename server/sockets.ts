@@ -3,11 +3,12 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { ModuleRemoved, ModuleUpdated } from '../protocol/wire.js';
 import { openConnection, type Connection, type ConnectionContext } from './connection.js';
+import type { HostAllowlist } from './hosts.js';
 import type { OriginAllowlist } from './origins.js';
 import type { ChangeBatch } from './watcher.js';
 
 /**
- * The relay's WebSocket side: upgrades checked against the Origin allowlist, one
+ * The relay's WebSocket side: upgrades checked against the Host and Origin allowlists, one
  * `Connection` per socket, and broadcasts of the watcher's changes to all of them.
  */
 export class Sockets {
@@ -15,7 +16,12 @@ export class Sockets {
   private readonly connections = new WeakMap<WebSocket, Connection>();
   private readonly wss: WebSocketServer;
 
-  constructor(private readonly origins: OriginAllowlist, private readonly context: ConnectionContext, maxPayload: number) {
+  constructor(
+    private readonly hosts: HostAllowlist,
+    private readonly origins: OriginAllowlist,
+    private readonly context: ConnectionContext,
+    maxPayload: number,
+  ) {
     // permessage-deflate is off: slow and memory-fragmenting under concurrency (nodejs/node#8871),
     // and pointless on loopback. `noServer` so the upgrade is checked here, not in verifyClient.
     this.wss = new WebSocketServer({ noServer: true, maxPayload, perMessageDeflate: false });
@@ -24,11 +30,13 @@ export class Sockets {
   /** The HTTP server's 'upgrade' listener. */
   upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => {});
-    if (!this.origins.allows(request.headers.origin)) {
-      socket.end(
-        'HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n' +
-          `modrelay: Origin ${request.headers.origin} is not allowed (add it with --allow-origin).\n`,
-      );
+    const refusal = !this.hosts.allows(request.headers.host)
+      ? `Host ${request.headers.host} is not allowed (add it with --allowed-host)`
+      : !this.origins.allows(request.headers.origin)
+        ? `Origin ${request.headers.origin} is not allowed (add it with --allow-origin)`
+        : null;
+    if (refusal) {
+      socket.end(`HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nmodrelay: ${refusal}.\n`);
       return;
     }
     this.wss.handleUpgrade(request, socket, head, (ws: WebSocket) => {

@@ -1,132 +1,151 @@
 import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import sirv from 'sirv';
-import { JS_CONTENT_TYPE } from '../protocol/defaults.js';
+import { isScript } from '../protocol/file-types.js';
 import { IMMUTABLE, STORE_HEADER, STORE_HTTP_CACHE } from '../protocol/http-cache.js';
+import type { ErrorCode } from '../protocol/wire.js';
+import { requestedRange, type ByteRange } from './http-range.js';
 import type { Module, ModuleStore } from './module-store.js';
 import { checkUrlPath, confine } from './paths.js';
+import { plain } from './plain.js';
+import { openConfined, type ConfinedFile } from './read-file.js';
 
 /**
- * Static HTTP for the root: sirv does MIME types, ETag/304 and streaming; this wrapper first
- * applies the relay's path rules, which sirv's per-request mode does not (it serves
- * dotfiles and follows symlinks out of the root). `dev: true` makes sirv stat each request,
- * so edits and new files are seen (its other mode lists the folder once at start-up), and
- * gives `Cache-Control: no-cache` with a weak ETag of size and mtime: every load revalidates.
+ * Static HTTP for the root, with the relay's rules: the same path rules, the same allowlist
+ * and deny list (served-files.ts), the same store. Every file up to the size cap is answered
+ * from the relay's `ModuleStore`: read whole through one checked descriptor and hashed, so
+ * `Content-Length` always matches the body, even while the file is being written, and the
+ * sha-256 is a strong ETag (`no-cache`: every load revalidates, a 304 when unchanged).
+ * Larger files (video) stream from one checked descriptor, never whole into memory.
+ * Written by hand because no static library opens once and serves from that descriptor:
+ * sirv crashed the process on a file deleted or unreadable between its stat and its open.
  *
- * The one exception is a module fetched by the worker of `store: 'http-cache'` (it sends
- * `x-modrelay-store: http-cache`, see protocol/http-cache.ts): that answer is `immutable`,
- * so the browser's HTTP cache keeps it and the page's later imports never leave the page.
- * The worker records the hash of every such copy and replaces it when the file changes; a
- * page's own request (no header) still gets `no-cache`, so a page without the worker is
- * never served an old module.
- *
- * Modules come from the relay's `ModuleStore` when `modules()` has one: already read and
- * hashed (one `stat` per request), with the sha-256 as a strong ETag. That is the same
- * answer the socket gives, and it skips the per-request path resolution and disk read that
- * made a first visit over `serve` slower than plain sirv. Anything the store will not serve
- * (a file over the size cap, a missing file) takes the sirv path below, as before.
+ * The one `immutable` answer is for the worker of `store: 'http-cache'` (it sends
+ * `x-modrelay-store: http-cache`, see protocol/http-cache.ts): the browser's HTTP cache keeps
+ * that copy, and the worker records its hash and replaces it when the file changes. A page's
+ * own request (no header) still gets `no-cache`, so a page without the worker is never
+ * served an old file.
  */
-export function staticHandler(
-  realRoot: string, extensions: readonly string[], modules: () => ModuleStore | undefined = () => undefined,
-): (request: IncomingMessage, response: ServerResponse) => Promise<void> {
-  const sirvHandler = sirv(realRoot, {
-    dev: true, etag: true, dotfiles: false, extensions: [],
-    setHeaders: (response, pathname) => {
-      if (response.req.headers[STORE_HEADER] === STORE_HTTP_CACHE && extensions.some((ext) => pathname.endsWith(ext))) {
-        response.setHeader('cache-control', IMMUTABLE);
-      }
-    },
-  });
+export function staticHandler(realRoot: string, store: ModuleStore): (request: IncomingMessage, response: ServerResponse) => Promise<void> {
   return async (request, response) => {
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       return plain(response, 405, 'Only GET and HEAD are served.\n', { allow: 'GET, HEAD' });
     }
     const target = requestTarget(request.url ?? '/');
     if (!target.ok) return plain(response, target.status, target.message);
-    const { segments, isFolderUrl } = target;
-    const store = modules();
-    if (store && !isFolderUrl && extensions.some((ext) => target.path.endsWith(ext))) {
-      const outcome = await store.handOut(`/${segments.join('/')}`);
-      if (outcome.ok) return sendModule(request, response, outcome.module);
-    }
-    const file = await regularFile(realRoot, segments, isFolderUrl);
-    if (!file.ok) return plain(response, file.status, file.message);
-    if (file.redirect) {
+    const outcome = await store.handOut(target.path);
+    if (outcome.ok) return sendStored(request, response, outcome.module);
+    if (outcome.code === 'too-large') return sendLarge(request, response, realRoot, store, target.segments);
+    if (!target.isFolderUrl && (await isFolder(realRoot, target.segments))) {
       // Relative URLs in the index resolve against the folder only with the trailing slash.
       response.writeHead(301, { location: `${target.rawPath}/${target.query}` });
       return void response.end();
     }
-    // sirv gets the vetted, re-encoded path; it decodes it once itself.
-    request.url = `/${file.served.map(encodeURIComponent).join('/')}`;
-    sirvHandler(request, response, () => plain(response, 404, 'Not found.\n'));
+    return refuse(response, outcome.code, outcome.message);
   };
+}
+
+const STATUS: Partial<Record<ErrorCode, number>> = { forbidden: 403, 'not-found': 404, 'unsupported-type': 404, 'bad-request': 400 };
+
+function refuse(response: ServerResponse, code: ErrorCode, message: string): void {
+  plain(response, STATUS[code] ?? 500, `${code}: ${message}.\n`);
 }
 
 type Refusal = { ok: false; status: number; message: string };
 
 /**
- * The request target, decoded once and checked by the path rules. The raw target, not
- * `new URL(...)`: that would read "//x/y" as host "x" and silently normalize "..", where the
- * rules should refuse them.
+ * The request target, decoded once and checked by the path rules; a folder URL names its
+ * index.html. The raw target, not `new URL(...)`: that would read "//x/y" as host "x" and
+ * silently normalize "..", where the rules should refuse them.
  */
 function requestTarget(target: string):
   | { ok: true; path: string; rawPath: string; query: string; segments: string[]; isFolderUrl: boolean }
   | Refusal {
   const queryAt = target.search(/[?#]/);
   const rawPath = queryAt === -1 ? target : target.slice(0, queryAt);
-  let path: string;
+  let decoded: string;
   try {
     // Decode exactly once; a "%" left after that is double encoding, which checkUrlPath refuses.
-    path = decodeURIComponent(rawPath);
+    decoded = decodeURIComponent(rawPath);
   } catch {
     return { ok: false, status: 400, message: 'Malformed percent-encoding in the URL.\n' };
   }
-  // A folder URL names its index.html; the path rules refuse empty segments, so check without the slash.
-  const isFolderUrl = path.endsWith('/');
-  const checked = checkUrlPath(path === '/' ? '/index.html' : isFolderUrl ? path.slice(0, -1) : path);
+  const isFolderUrl = decoded.endsWith('/');
+  const path = isFolderUrl ? `${decoded}index.html` : decoded;
+  const checked = checkUrlPath(path);
   if (!checked.ok) return { ok: false, status: 403, message: `Forbidden: ${checked.message}.\n` };
-  const segments = path === '/' ? [] : checked.segments;
-  return { ok: true, path, rawPath, query: queryAt === -1 ? '' : target.slice(queryAt), segments, isFolderUrl };
+  return { ok: true, path, rawPath, query: queryAt === -1 ? '' : target.slice(queryAt), segments: checked.segments, isFolderUrl };
 }
 
-/** The regular file a vetted path names (a folder URL: its index.html), confined to the root. */
-async function regularFile(
-  realRoot: string, segments: string[], isFolderUrl: boolean,
-): Promise<{ ok: true; served: string[]; redirect: boolean } | Refusal> {
-  const confined = segments.length === 0 ? { ok: true as const, real: realRoot } : await confine(realRoot, segments);
-  if (!confined.ok) return { ok: false, status: confined.code === 'not-found' ? 404 : 403, message: `${confined.code}: ${confined.message}.\n` };
-  try {
-    let stats = await stat(confined.real);
-    let served = segments;
-    if (stats.isDirectory()) {
-      if (!isFolderUrl) return { ok: true, served, redirect: true };
-      const index = await confine(realRoot, [...segments, 'index.html']);
-      if (!index.ok) return { ok: false, status: index.code === 'not-found' ? 404 : 403, message: `${index.code}: ${index.message}.\n` };
-      served = [...segments, 'index.html'];
-      stats = await stat(index.real);
-    }
-    // FIFOs and devices would hang or stream forever.
-    if (!stats.isFile()) return { ok: false, status: 403, message: 'Forbidden: not a regular file.\n' };
-    return { ok: true, served, redirect: false };
-  } catch {
-    return { ok: false, status: 404, message: 'Not found.\n' };
-  }
+async function isFolder(realRoot: string, segments: string[]): Promise<boolean> {
+  const confined = await confine(realRoot, segments);
+  return confined.ok && (await stat(confined.real).then((s) => s.isDirectory(), () => false));
 }
 
-function sendModule(request: IncomingMessage, response: ServerResponse, module: Module): void {
-  const etag = `"${module.hash}"`;
-  const tagged = request.headers[STORE_HEADER] === STORE_HTTP_CACHE;
-  const headers = { 'content-type': JS_CONTENT_TYPE, etag, 'cache-control': tagged ? IMMUTABLE : 'no-cache' };
+/** `immutable` only for a module the worker of `store: 'http-cache'` copies (see above). */
+function cacheControl(request: IncomingMessage, path: string): string {
+  return request.headers[STORE_HEADER] === STORE_HTTP_CACHE && isScript(path) ? IMMUTABLE : 'no-cache';
+}
+
+function notModified(request: IncomingMessage, etag: string): boolean {
   const known = (request.headers['if-none-match'] ?? '').split(',').map((tag) => tag.trim().replace(/^W\//, ''));
-  if (known.includes(etag)) {
+  return known.includes(etag.replace(/^W\//, ''));
+}
+
+/**
+ * Writes the status line and headers for a body of `size` bytes: 304, 416, 206 or 200.
+ * Returns the range to send, or null when no body follows.
+ */
+function head(
+  request: IncomingMessage, response: ServerResponse, path: string, size: number, etag: string, contentType: string,
+): ByteRange | null {
+  const headers: Record<string, string> = { 'content-type': contentType, etag, 'cache-control': cacheControl(request, path), 'accept-ranges': 'bytes' };
+  if (notModified(request, etag)) {
     response.writeHead(304, headers);
+    return null;
+  }
+  const range = requestedRange(request, size, etag);
+  if (range === 'unsatisfiable') {
+    response.writeHead(416, { ...headers, 'content-range': `bytes */${size}`, 'content-length': '0' });
+    return null;
+  }
+  const { start, end } = range ?? { start: 0, end: size - 1 };
+  if (range) headers['content-range'] = `bytes ${start}-${end}/${size}`;
+  response.writeHead(range ? 206 : 200, { ...headers, 'content-length': String(Math.max(0, end - start + 1)) });
+  return request.method === 'HEAD' ? null : { start, end };
+}
+
+function sendStored(request: IncomingMessage, response: ServerResponse, module: Module): void {
+  const range = head(request, response, module.path, module.bytes.byteLength, `"${module.hash}"`, module.contentType);
+  response.end(range ? module.bytes.subarray(range.start, range.end + 1) : undefined);
+}
+
+/** A file over the store's cap, streamed from one checked descriptor, exactly the bytes announced. */
+async function sendLarge(
+  request: IncomingMessage, response: ServerResponse, realRoot: string, store: ModuleStore, segments: string[],
+): Promise<void> {
+  const path = `/${segments.join('/')}`;
+  const opened = await openConfined(realRoot, segments, (real, stats) => store.refusal(path, real, stats, { sizeCapped: false }));
+  if (!opened.ok) return refuse(response, opened.code, opened.message);
+  const { file } = opened;
+  const { size, mtimeMs, ino } = file.stats;
+  const range = head(request, response, path, size, `W/"${size}-${Math.trunc(mtimeMs)}-${ino}"`, store.contentType(path));
+  if (!range || range.end < range.start) {
+    await file.handle.close().catch(() => {});
     return void response.end();
   }
-  response.writeHead(200, { ...headers, 'content-length': String(module.bytes.byteLength) });
-  response.end(request.method === 'HEAD' ? undefined : module.bytes);
+  await stream(file, range, response);
 }
 
-export function plain(response: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
-  response.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', ...headers });
-  response.end(body);
+function stream(file: ConfinedFile, { start, end }: ByteRange, response: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const body = file.handle.createReadStream({ start, end });
+    let sent = 0;
+    body.on('data', (chunk: Buffer | string) => { sent += chunk.length; });
+    // Never a short body under a full Content-Length: a file cut while streaming ends the connection.
+    body.on('error', () => response.destroy());
+    body.on('end', () => { if (sent !== end - start + 1) response.destroy(); });
+    body.on('close', resolve);
+    response.on('close', () => body.destroy());
+    body.pipe(response);
+  });
 }

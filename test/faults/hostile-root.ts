@@ -17,7 +17,7 @@ import { removeRoot, tempRoot } from '../support/temp.js';
  *   <base>/root/dir.mjs/                              a directory with a module's name
  *   <base>/root/.secret.mjs, .hidden/a.mjs, lib/.env.mjs   dotfiles and dot-folders
  *   <base>/root/big.mjs                               over the 16 MiB default size cap
- *   <base>/root/notes.txt                             not a module extension
+ *   <base>/root/notes.ts                             a type that is not served
  */
 export const SECRET = 'SECRET-7f3a1c-do-not-serve';
 
@@ -55,7 +55,7 @@ export async function makeHostileRoot(): Promise<HostileRoot> {
   await writeFile(join(root, '.hidden', 'a.mjs'), `export default '${SECRET}';\n`);
   await writeFile(join(root, 'lib', '.env.mjs'), `export default '${SECRET}';\n`);
   await writeFile(join(root, 'big.mjs'), Buffer.alloc(17 * 1024 * 1024, 0x20));
-  await writeFile(join(root, 'notes.txt'), `${SECRET}\n`);
+  await writeFile(join(root, 'notes.ts'), `${SECRET}\n`);
   return { base, root, outside, modules, remove: () => removeRoot(base) };
 }
 
@@ -89,6 +89,6 @@ export function pathAttacks(h: HostileRoot): string[] {
     `/${'a/'.repeat(3000)}x.mjs`, `/${'a'.repeat(100_000)}.mjs`, `/${'b'.repeat(300)}.mjs`,
     // things in the root that are not plain module files
     '/escape.mjs', '/escdir/secret.mjs', '/zero.mjs', '/loop.mjs', '/fifo.mjs', '/dir.mjs',
-    '/.secret.mjs', '/.hidden/a.mjs', '/lib/.env.mjs', '/big.mjs', '/notes.txt', '/lib/missing.mjs',
+    '/.secret.mjs', '/.hidden/a.mjs', '/lib/.env.mjs', '/big.mjs', '/notes.ts', '/lib/missing.mjs',
   ];
 }

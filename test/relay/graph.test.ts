@@ -26,8 +26,9 @@ const FILES = {
   're.mjs': 'export const re = 1;\n',
   'lazy.mjs': "import './never.mjs';\nexport const lazy = 1;\n",
   'never.mjs': 'export const never = 1;\n',
-  'partial.mjs': "import './missing.mjs';\nimport './leaf.mjs';\nimport './leaf.json' with { type: 'json' };\n",
+  'partial.mjs': "import './missing.mjs';\nimport './leaf.mjs';\nimport './types.ts';\nimport './leaf.json' with { type: 'json' };\n",
   'leaf.json': '{}',
+  'types.ts': 'export type T = 1;\n',
   'broken.mjs': "import './leaf.mjs';\nconst s = `unterminated\n",
   'leaf.mjs': 'export const leaf = 1;\n',
 };
@@ -53,10 +54,10 @@ afterEach(async () => {
 async function requestWithDeps(path: string, have?: Record<string, string>) {
   const id = Math.floor(Math.random() * 1e9);
   const main = asModule(await client.request(path, { deps: true, ...(have ? { have } : {}) }, id));
-  const pushed: { path: string; hash: string; body: Buffer }[] = [];
+  const pushed: { path: string; hash: string; contentType: string; body: Buffer }[] = [];
   for (let i = 0; i < (main.header.push ?? []).length; i++) {
     const frame = asModule(await client.next((item: Received) => item.kind === 'module' && item.header.id === undefined));
-    pushed.push({ path: frame.header.path, hash: frame.header.hash, body: frame.body });
+    pushed.push({ path: frame.header.path, hash: frame.header.hash, contentType: frame.header.contentType, body: frame.body });
   }
   return { main, pushed };
 }
@@ -115,10 +116,11 @@ describe('module:request with deps', () => {
     await expectNothingMore();
   });
 
-  it('skips dependencies that cannot be served (missing, other types) and lists only what follows', async () => {
+  it('skips dependencies that cannot be served (missing, types not served) and lists only what follows, JSON modules included', async () => {
     const { main, pushed } = await requestWithDeps('/partial.mjs');
-    expect(main.header.push).toEqual(['/leaf.mjs']);
-    expect(pushed.map((module) => module.path)).toEqual(['/leaf.mjs']);
+    expect(main.header.push).toEqual(['/leaf.mjs', '/leaf.json']);
+    expect(pushed.map((module) => module.path)).toEqual(['/leaf.mjs', '/leaf.json']);
+    expect(pushed[1]!.contentType).toBe('application/json; charset=utf-8');
     await expectNothingMore();
   });
 

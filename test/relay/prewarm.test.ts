@@ -31,7 +31,7 @@ beforeEach(async () => {
     'a.mjs': V1,
     'deep/er/b.js': V1,
     'node_modules/pkg/c.mjs': V1,
-    'e.txt': V1,
+    'e.ts': V1,
   });
   for (const file of FILES) await utimes(join(root, file), FIXED_TIME, FIXED_TIME);
 });

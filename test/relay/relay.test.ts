@@ -55,9 +55,11 @@ describe('hello', () => {
     expect(hello).toMatchObject({
       type: 'hello',
       protocol: 1,
-      extensions: ['.mjs', '.js'],
       limits: { maxPayload: 4 * 1024 * 1024, maxInFlight: 64, maxFileSize: 16 * 1024 * 1024 },
     });
+    // Modules and the app's assets by default; source types that need a build are not served.
+    expect(hello.extensions).toEqual(expect.arrayContaining(['.mjs', '.js', '.cjs', '.json', '.css', '.wasm', '.html', '.png', '.woff2', '.mp4', '.glsl']));
+    expect(hello.extensions).not.toContain('.ts');
     expect(hello.relayId).toMatch(/^[0-9a-f-]{36}$/);
   });
 

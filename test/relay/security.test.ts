@@ -25,14 +25,14 @@ beforeAll(async () => {
     '.hidden.mjs': 'export const hidden = true;\n',
     '.git/hooks.mjs': 'export const git = true;\n',
     'lib/.cache/x.mjs': 'export const cached = true;\n',
-    'notes.txt': 'not a module',
+    'notes.ts': 'not a module',
     'README': 'no extension',
     'big.mjs': `export const big = "${'x'.repeat(4000)}";\n`,
   });
   await symlink(join(outside, 'secret.mjs'), join(root, 'link-out.mjs'));
   await symlink(outside, join(root, 'dir-out'));
   await symlink(join(root, '.hidden.mjs'), join(root, 'link-to-dotfile.mjs'));
-  await symlink(join(root, 'notes.txt'), join(root, 'link-to-text.mjs'));
+  await symlink(join(root, 'notes.ts'), join(root, 'link-to-text.mjs'));
   await symlink('/dev/zero', join(root, 'zero.mjs'));
   await symlink(join(root, 'loop-b.mjs'), join(root, 'loop-a.mjs'));
   await symlink(join(root, 'loop-a.mjs'), join(root, 'loop-b.mjs'));
@@ -79,7 +79,7 @@ const attacks: [rule: string, path: unknown, code: string][] = [
   ['symlink to a device', '/zero.mjs', 'forbidden'],
   ['symlink loop', '/loop-a.mjs', 'forbidden'],
   ['symlink to a file of another type', '/link-to-text.mjs', 'unsupported-type'],
-  ['disallowed extension', '/notes.txt', 'unsupported-type'],
+  ['disallowed extension', '/notes.ts', 'unsupported-type'],
   ['no extension', '/README', 'unsupported-type'],
   ['the absolute path of a file outside, taken as root-relative', '<outside>/secret.mjs', 'not-found'],
   ['a folder named like a module', '/folder.mjs', 'forbidden'],
@@ -142,7 +142,7 @@ describe('graph push path rules', () => {
   it('never pushes a dependency that is refused', async () => {
     await writeFile(
       join(root, 'evil-graph.mjs'),
-      "import './link-out.mjs';\nimport './.hidden.mjs';\nimport '../secret.mjs';\nimport './notes.txt';\nimport './ok.mjs';\n",
+      "import './link-out.mjs';\nimport './.hidden.mjs';\nimport '../secret.mjs';\nimport './notes.ts';\nimport './ok.mjs';\n",
     );
     // A fresh connection: this one already holds /ok.mjs, and a push never repeats a module.
     const fresh = await TestClient.open(relay.url);

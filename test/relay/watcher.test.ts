@@ -134,7 +134,7 @@ describe('watcher broadcasts', () => {
     await writeFile(join(root, '.hidden.mjs'), 'export {};\n');
     await writeFile(join(root, '.cache', 'c.mjs'), 'export {};\n');
     await writeFile(join(root, 'node_modules', 'pkg', 'index.js'), 'export {};\n');
-    await writeFile(join(root, 'notes.txt'), 'text');
+    await writeFile(join(root, 'notes.ts'), 'text');
     expect(await broadcastsUntilSentinel()).toEqual([]);
   });
 
