@@ -10,14 +10,17 @@ import { moduleFrame, pushFrame } from './frame-cache.js';
 import { parseMessage } from './parse-message.js';
 import { LIMITS } from './options.js';
 import { Outbox } from './outbox.js';
+import type { Slices } from './slices.js';
 
-/** Paths checked at once while answering a manifest. */
-const MANIFEST_CONCURRENCY = 64;
+/** Paths checked at once while answering a manifest: one slice of the relay's `Slices`. */
+const MANIFEST_SLICE = 64;
 
 export interface ConnectionContext {
   store: ModuleStore;
   hello: Hello;
   maxInFlight: number;
+  /** The relay-wide queue manifest checks take turns in. */
+  slices: Slices;
 }
 
 export interface Connection {
@@ -167,9 +170,9 @@ class SocketConnection implements Connection {
   private async answerManifest(check: ManifestCheck): Promise<void> {
     const reply: ManifestStatus = { type: 'manifest:status', id: check.id, changed: {}, removed: [] };
     const paths = Object.keys(check.entries);
-    for (let i = 0; i < paths.length; i += MANIFEST_CONCURRENCY) {
-      const slice = paths.slice(i, i + MANIFEST_CONCURRENCY);
-      const outcomes = await Promise.all(slice.map((path) => this.context.store.handOut(path)));
+    for (let i = 0; i < paths.length; i += MANIFEST_SLICE) {
+      const slice = paths.slice(i, i + MANIFEST_SLICE);
+      const outcomes = await this.context.slices.run(() => Promise.all(slice.map((path) => this.context.store.handOut(path))));
       outcomes.forEach((outcome, j) => {
         const path = slice[j] as ModulePath;
         // A path that can no longer be served, for whatever reason, is gone for the cache.

@@ -7,6 +7,7 @@ import { isScript } from '../protocol/file-types.js';
 import { checkUrlPath, fsFailure, type PathFailure } from './paths.js';
 import { lexerReady, staticImports } from './imports.js';
 import { openConfined, readWhole, type ConfinedFile } from './read-file.js';
+import { RecentFiles } from './recent-files.js';
 import { ServedFiles } from './served-files.js';
 
 /**
@@ -32,6 +33,7 @@ interface Entry {
   /** What the file looked like when read: a different stat means a different file. */
   key: string;
   module: Module;
+  bytes: number;
 }
 
 /**
@@ -48,17 +50,12 @@ interface Entry {
  * per client (that was most of the relay's CPU under load). `invalidate` ends the sharing, so
  * a load after it never gets a result from before it.
  *
- * Cached bytes are bounded by `maxCachedBytes`: past it the least recently used modules are
- * forgotten (and read again if asked for), so a root with huge files cannot grow the relay
- * without bound.
+ * Cached bytes are bounded by `maxCachedBytes` (recent-files.ts).
  */
 export class ModuleStore {
   /** Files read and hashed so far; tests use it to prove a file is hashed once per change. */
   reads = 0;
-  /** Cached modules, least recently used first (a Map iterates in insertion order). */
-  private readonly entries = new Map<ModulePath, Entry>();
-  /** Sum of the cached modules' byte lengths. */
-  private cachedBytes = 0;
+  private readonly entries: RecentFiles<Entry>;
   /** Loads in progress, so concurrent requests for one changed file read it once. */
   private readonly pending = new Map<string, Promise<LoadResult>>();
   /** Loads in progress per path, shared by the loads that overlap them. */
@@ -78,9 +75,10 @@ export class ModuleStore {
     private readonly realRoot: string,
     extensions: readonly string[],
     private readonly maxFileSize: number,
-    private readonly maxCachedBytes = DEFAULT_MAX_CACHED_BYTES,
+    maxCachedBytes = DEFAULT_MAX_CACHED_BYTES,
   ) {
     this.served = new ServedFiles(extensions);
+    this.entries = new RecentFiles(maxCachedBytes);
   }
 
   /** The module at `path` as it is on disk now, or why it cannot be served. Never throws. */
@@ -126,19 +124,24 @@ export class ModuleStore {
 
   /** Forgets `path` (the watcher saw it change); the next load re-reads it. */
   invalidate(path: ModulePath): void {
-    this.forget(path);
+    this.entries.delete(path);
     this.loading.delete(path);
   }
 
   /** Bytes of the modules cached now (at most `maxCachedBytes`, plus the last one read). */
   get bytes(): number {
-    return this.cachedBytes;
+    return this.entries.bytes;
+  }
+
+  /** Every path the store read or handed out: what clients may hold. */
+  knownPaths(): ModulePath[] {
+    return [...new Set([...this.entries.paths(), ...this.handedOut.keys()])];
   }
 
   /** Cached paths under a folder path ("/lib" → "/lib/a.mjs", …). */
   cachedUnder(folder: ModulePath): ModulePath[] {
     const prefix = folder.endsWith('/') ? folder : `${folder}/`;
-    return [...this.entries.keys()].filter((path) => path.startsWith(prefix));
+    return [...this.entries.paths()].filter((path) => path.startsWith(prefix));
   }
 
   private async loadChecked(path: ModulePath): Promise<LoadResult> {
@@ -148,12 +151,12 @@ export class ModuleStore {
     if (refused) return refused;
     const cached = this.entries.get(path);
     if (cached && (await this.stillSameFile(checked.segments, cached.key))) {
-      this.touch(path, cached);
+      this.entries.touch(path, cached);
       return { ok: true, module: cached.module };
     }
     const opened = await openConfined(this.realRoot, checked.segments, (real, stats) => this.refusal(path, real, stats));
     if (!opened.ok) {
-      this.forget(path);
+      this.entries.delete(path);
       return opened;
     }
     const { file } = opened;
@@ -219,32 +222,8 @@ export class ModuleStore {
       imports = staticImports(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'), path);
     }
     const module: Module = { path, hash: createHash('sha256').update(body).digest('hex'), bytes: body, contentType, imports };
-    this.remember(path, { key: statKey(file.stats), module });
+    this.entries.set(path, { key: statKey(file.stats), module, bytes: body.byteLength });
     return { ok: true, module };
-  }
-
-  /** Marks `path` as the most recently used. */
-  private touch(path: ModulePath, entry: Entry): void {
-    this.entries.delete(path);
-    this.entries.set(path, entry);
-  }
-
-  private remember(path: ModulePath, entry: Entry): void {
-    this.forget(path);
-    this.entries.set(path, entry);
-    this.cachedBytes += entry.module.bytes.byteLength;
-    // The newest entry stays even if it alone is over the cap: it is being served right now.
-    for (const [oldest] of this.entries) {
-      if (this.cachedBytes <= this.maxCachedBytes || oldest === path) break;
-      this.forget(oldest);
-    }
-  }
-
-  private forget(path: ModulePath): void {
-    const entry = this.entries.get(path);
-    if (!entry) return;
-    this.entries.delete(path);
-    this.cachedBytes -= entry.module.bytes.byteLength;
   }
 }
 

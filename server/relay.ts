@@ -9,6 +9,7 @@ import { resolveRelayOptions, type RelayOptions, type ResolvedRelayOptions } fro
 import { HostAllowlist } from './hosts.js';
 import { OriginAllowlist } from './origins.js';
 import { prewarm } from './prewarm.js';
+import { Slices } from './slices.js';
 import { Sockets } from './sockets.js';
 import { watchRoot, type RootWatcher } from './watcher.js';
 
@@ -51,7 +52,7 @@ export async function createRelayInternal(resolved: ResolvedRelayOptions): Promi
     limits: { maxPayload: resolved.maxPayload, maxInFlight: resolved.maxInFlight, maxFileSize: resolved.maxFileSize },
   };
 
-  const sockets = new Sockets(new HostAllowlist(resolved.host, resolved.allowedHosts), origins, { store, hello, maxInFlight: resolved.maxInFlight }, resolved.maxPayload);
+  const sockets = new Sockets(new HostAllowlist(resolved.host, resolved.allowedHosts), origins, { store, hello, maxInFlight: resolved.maxInFlight, slices: new Slices() }, resolved.maxPayload);
   const http: HttpServer = createServer((_request, response) => {
     response.writeHead(426, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
     response.end('modrelay relay: connect with a WebSocket.\n');

@@ -5,7 +5,7 @@ import type { ModuleRemoved, ModuleUpdated } from '../protocol/wire.js';
 import { openConnection, type Connection, type ConnectionContext } from './connection.js';
 import type { HostAllowlist } from './hosts.js';
 import type { OriginAllowlist } from './origins.js';
-import type { ChangeBatch } from './watcher.js';
+import type { ChangeBatch } from './changes.js';
 
 /**
  * The relay's WebSocket side: upgrades checked against the Host and Origin allowlists, one

@@ -1,42 +1,14 @@
 import { watch, type FSWatcher } from 'chokidar';
+import { stat } from 'node:fs/promises';
 import { relative, sep } from 'node:path';
-import type { Hash, ModulePath } from '../protocol/wire.js';
+import type { ModulePath } from '../protocol/wire.js';
 import type { ModuleStore } from './module-store.js';
+import { Changes, type ChangeBatch } from './changes.js';
 import { hasAllowedExtension } from './paths.js';
 
-export interface ChangeBatch {
-  updated: { path: ModulePath; hash: Hash }[];
-  removed: ModulePath[];
-}
 
 export interface RootWatcher {
   close(): Promise<void>;
-}
-
-/** A burst of events longer than this many debounce windows is flushed anyway. */
-const MAX_WAIT_WINDOWS = 10;
-
-/**
- * The first change after a quiet period is flushed this soon: long enough to take the events
- * of one save together (chokidar reports a rename-over or a truncate-and-write as a few events
- * within a millisecond or two), short enough that a hot update is not kept waiting.
- */
-const QUICK_MS = 3;
-
-/**
- * Each flushed path is checked once more this long after its flush. chokidar drops (does not
- * delay) a second 'change' for a file within 50 ms of the last one it emitted, and a second
- * 'unlink' within 100 ms (node_modules/chokidar/index.js `_throttle`): a save 30 ms after
- * another would otherwise never be announced. The check re-hashes, so it costs a read and
- * says nothing when nothing changed.
- */
-const SETTLE_MS = 110;
-
-interface Dirty {
-  /** An event said the file went away, or the relay knew the file: a failed load means removed. */
-  maybeGone: boolean;
-  /** Only a later check wants this path (no event since its last flush). */
-  settle: boolean;
 }
 
 /**
@@ -63,12 +35,59 @@ export async function watchRoot(
   debounceMs: number,
   onChange: (batch: ChangeBatch) => void,
 ): Promise<RootWatcher> {
+  const changes = new Changes(store, debounceMs, onChange);
+  let watcher: FSWatcher | null = await attach(realRoot, store, extensions, changes);
+  let identity = await rootIdentity(realRoot);
+  let checking: Promise<void> = Promise.resolve();
+  let closed = false;
+  // The root deleted and made again (`rm -rf dist && build`, a checkout of a parent) or
+  // renamed away and back: chokidar's watch of the old folder is dead. Checked by inode, so
+  // a replacement within one interval is seen too; every path clients may hold is checked
+  // again, which announces what changed (or went) meanwhile.
+  const timer = setInterval(() => {
+    checking = checking.then(async () => {
+      const now = await rootIdentity(realRoot);
+      if (closed || now === identity) return;
+      identity = now;
+      await watcher?.close();
+      watcher = now === null ? null : await attach(realRoot, store, extensions, changes);
+      if (closed) await watcher?.close();
+      else changes.mark(store.knownPaths(), true);
+    }).catch((error: unknown) => console.warn(`modrelay: watcher: ${String(error)}`));
+  }, ROOT_CHECK_MS);
+  timer.unref();
+  return {
+    close: async () => {
+      closed = true;
+      clearInterval(timer);
+      changes.close();
+      await checking;
+      await watcher?.close();
+      await changes.flushed();
+    },
+  };
+}
+
+/** How often the root folder itself is checked for having been replaced. */
+const ROOT_CHECK_MS = 1000;
+
+/** The root folder's device and inode, or null while it does not exist. */
+async function rootIdentity(realRoot: string): Promise<string | null> {
+  try {
+    const stats = await stat(realRoot);
+    return stats.isDirectory() ? `${stats.dev}:${stats.ino}` : null;
+  } catch {
+    return null;
+  }
+}
+
+/** One chokidar watch of the root, feeding `changes`; resolves once its first scan is done. */
+async function attach(realRoot: string, store: ModuleStore, extensions: readonly string[], changes: Changes): Promise<FSWatcher> {
   const toUrlPath = (file: string): ModulePath | null => {
     const rel = relative(realRoot, file);
     if (rel === '' || rel.startsWith('..')) return null;
     return `/${rel.split(sep).join('/')}`;
   };
-  const changes = new Changes(store, debounceMs, onChange);
   const mark = (file: string, unlinked: boolean) => {
     const path = toUrlPath(file);
     if (path !== null && hasAllowedExtension(path, extensions)) changes.mark([path], unlinked);
@@ -87,13 +106,7 @@ export async function watchRoot(
   watcher.on('error', (error) => console.warn(`modrelay: watcher: ${String(error)}`));
 
   await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
-  return {
-    close: async () => {
-      changes.close();
-      await watcher.close();
-      await changes.flushed();
-    },
-  };
+  return watcher;
 }
 
 /**
@@ -110,115 +123,3 @@ function ignoredUnder(realRoot: string): (file: string) => boolean {
   };
 }
 
-/** Touched paths, coalesced into flushes (timing in the comment of `watchRoot`). */
-class Changes {
-  private dirty = new Map<ModulePath, Dirty>();
-  private timer: NodeJS.Timeout | undefined;
-  /** The pending timer is the short one of a quiet period's first event. */
-  private quick = false;
-  private burstStartedAt = 0;
-  private lastFlushAt = -Infinity;
-  private running = false;
-  private closed = false;
-  private settleTimers = new Set<NodeJS.Timeout>();
-  /** Flushes run one after another so batches are reported in order. */
-  private flushing: Promise<void> = Promise.resolve();
-
-  constructor(
-    private readonly store: ModuleStore,
-    private readonly debounceMs: number,
-    private readonly onChange: (batch: ChangeBatch) => void,
-  ) {}
-
-  /** An event touched `paths`; `unlinked`: it said they went away. */
-  mark(paths: Iterable<ModulePath>, unlinked: boolean): void {
-    for (const path of paths) this.markDirty(path, { maybeGone: unlinked, settle: false });
-    this.schedule();
-  }
-
-  close(): void {
-    this.closed = true;
-    clearTimeout(this.timer);
-    for (const settle of this.settleTimers) clearTimeout(settle);
-  }
-
-  flushed(): Promise<void> {
-    return this.flushing;
-  }
-
-  private schedule(): void {
-    if (this.running || this.closed) return; // the running flush schedules again when it ends
-    const now = Date.now();
-    if (this.timer === undefined) {
-      this.burstStartedAt = now;
-      this.quick = now - this.lastFlushAt >= this.debounceMs;
-      this.timer = setTimeout(() => this.run(), this.quick ? Math.min(QUICK_MS, this.debounceMs) : this.debounceMs);
-      return;
-    }
-    if (this.quick) return; // the quick flush takes this event along
-    clearTimeout(this.timer);
-    const overdue = now - this.burstStartedAt >= this.debounceMs * MAX_WAIT_WINDOWS;
-    this.timer = setTimeout(() => this.run(), overdue ? 0 : this.debounceMs);
-  }
-
-  private run(): void {
-    this.timer = undefined;
-    this.running = true;
-    const paths = new Map(this.dirty);
-    this.dirty.clear();
-    this.flushing = this.flush(paths)
-      .catch(() => {})
-      .finally(() => {
-        this.running = false;
-        this.lastFlushAt = Date.now();
-        if (this.dirty.size > 0) this.schedule();
-      });
-  }
-
-  private markDirty(path: ModulePath, state: Dirty): void {
-    const known = this.dirty.get(path);
-    this.dirty.set(path, known ? { maybeGone: known.maybeGone || state.maybeGone, settle: known.settle && state.settle } : state);
-  }
-
-  /** Checks `paths` again after `delayMs` (the path → `maybeGone` of the next check). */
-  private checkLater(paths: Map<ModulePath, boolean>, delayMs: number): void {
-    if (paths.size === 0 || this.closed) return;
-    const settle = setTimeout(() => {
-      this.settleTimers.delete(settle);
-      for (const [path, maybeGone] of paths) this.markDirty(path, { maybeGone, settle: true });
-      this.schedule();
-    }, delayMs);
-    this.settleTimers.add(settle);
-  }
-
-  private async flush(paths: Map<ModulePath, Dirty>): Promise<void> {
-    const batch: ChangeBatch = { updated: [], removed: [] };
-    const recheck = new Map<ModulePath, boolean>();
-    const confirm = new Map<ModulePath, boolean>();
-    for (const [path, { maybeGone, settle }] of paths) {
-      const held = this.store.handedOutHashes(path);
-      this.store.invalidate(path);
-      const outcome = await this.store.load(path);
-      const gone = maybeGone || held.size > 0;
-      if (outcome.ok) {
-        const { hash } = outcome.module;
-        // Announce unless every copy a client may hold already is this version (a save with
-        // the same content). A path nobody was served is announced too: cheap, and never wrong.
-        if (held.size !== 1 || !held.has(hash)) batch.updated.push({ path, hash });
-        this.store.announced(path, hash);
-        if (!settle) recheck.set(path, gone);
-      } else if (!settle) {
-        confirm.set(path, gone);
-      } else if (gone) {
-        batch.removed.push(path);
-        this.store.announced(path, null);
-      }
-    }
-    this.checkLater(recheck, SETTLE_MS);
-    // A path that looks gone is announced only if it is still gone a debounce window later: an
-    // editor that moves the file away and writes a new one (vim's backup) makes one update, not
-    // a removal and then an update.
-    this.checkLater(confirm, Math.max(this.debounceMs, QUICK_MS));
-    if (batch.updated.length > 0 || batch.removed.length > 0) this.onChange(batch);
-  }
-}

@@ -1,0 +1,150 @@
+import type { Hash, ModulePath } from '../protocol/wire.js';
+import type { ModuleStore } from './module-store.js';
+
+/** What one flush reports: the paths whose hash changed, and those that are gone. */
+export interface ChangeBatch {
+  updated: { path: ModulePath; hash: Hash }[];
+  removed: ModulePath[];
+}
+
+/** A burst of events longer than this many debounce windows is flushed anyway. */
+const MAX_WAIT_WINDOWS = 10;
+
+/**
+ * The first change after a quiet period is flushed this soon: long enough to take the events
+ * of one save together (chokidar reports a rename-over or a truncate-and-write as a few events
+ * within a millisecond or two), short enough that a hot update is not kept waiting.
+ */
+const QUICK_MS = 3;
+
+/**
+ * Each flushed path is checked once more this long after its flush. chokidar drops (does not
+ * delay) a second 'change' for a file within 50 ms of the last one it emitted, and a second
+ * 'unlink' within 100 ms (node_modules/chokidar/index.js `_throttle`): a save 30 ms after
+ * another would otherwise never be announced. The check re-hashes, so it costs a read and
+ * says nothing when nothing changed.
+ */
+const SETTLE_MS = 110;
+
+interface Dirty {
+  /** An event said the file went away, or the relay knew the file: a failed load means removed. */
+  maybeGone: boolean;
+  /** Only a later check wants this path (no event since its last flush). */
+  settle: boolean;
+}
+
+/**
+ * Touched paths, coalesced into flushes (the timing is described at `watchRoot`, watcher.ts).
+ * A flush loads each path again and reports only a changed hash or a file that is gone.
+ */
+export class Changes {
+  private dirty = new Map<ModulePath, Dirty>();
+  private timer: NodeJS.Timeout | undefined;
+  /** The pending timer is the short one of a quiet period's first event. */
+  private quick = false;
+  private burstStartedAt = 0;
+  private lastFlushAt = -Infinity;
+  private running = false;
+  private closed = false;
+  private settleTimers = new Set<NodeJS.Timeout>();
+  /** Flushes run one after another so batches are reported in order. */
+  private flushing: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly store: ModuleStore,
+    private readonly debounceMs: number,
+    private readonly onChange: (batch: ChangeBatch) => void,
+  ) {}
+
+  /** An event touched `paths`; `unlinked`: it said they went away. */
+  mark(paths: Iterable<ModulePath>, unlinked: boolean): void {
+    for (const path of paths) this.markDirty(path, { maybeGone: unlinked, settle: false });
+    this.schedule();
+  }
+
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.timer);
+    for (const settle of this.settleTimers) clearTimeout(settle);
+  }
+
+  flushed(): Promise<void> {
+    return this.flushing;
+  }
+
+  private schedule(): void {
+    if (this.running || this.closed) return; // the running flush schedules again when it ends
+    const now = Date.now();
+    if (this.timer === undefined) {
+      this.burstStartedAt = now;
+      this.quick = now - this.lastFlushAt >= this.debounceMs;
+      this.timer = setTimeout(() => this.run(), this.quick ? Math.min(QUICK_MS, this.debounceMs) : this.debounceMs);
+      return;
+    }
+    if (this.quick) return; // the quick flush takes this event along
+    clearTimeout(this.timer);
+    const overdue = now - this.burstStartedAt >= this.debounceMs * MAX_WAIT_WINDOWS;
+    this.timer = setTimeout(() => this.run(), overdue ? 0 : this.debounceMs);
+  }
+
+  private run(): void {
+    this.timer = undefined;
+    this.running = true;
+    const paths = new Map(this.dirty);
+    this.dirty.clear();
+    this.flushing = this.flush(paths)
+      .catch(() => {})
+      .finally(() => {
+        this.running = false;
+        this.lastFlushAt = Date.now();
+        if (this.dirty.size > 0) this.schedule();
+      });
+  }
+
+  private markDirty(path: ModulePath, state: Dirty): void {
+    const known = this.dirty.get(path);
+    this.dirty.set(path, known ? { maybeGone: known.maybeGone || state.maybeGone, settle: known.settle && state.settle } : state);
+  }
+
+  /** Checks `paths` again after `delayMs` (the path → `maybeGone` of the next check). */
+  private checkLater(paths: Map<ModulePath, boolean>, delayMs: number): void {
+    if (paths.size === 0 || this.closed) return;
+    const settle = setTimeout(() => {
+      this.settleTimers.delete(settle);
+      for (const [path, maybeGone] of paths) this.markDirty(path, { maybeGone, settle: true });
+      this.schedule();
+    }, delayMs);
+    this.settleTimers.add(settle);
+  }
+
+  private async flush(paths: Map<ModulePath, Dirty>): Promise<void> {
+    const batch: ChangeBatch = { updated: [], removed: [] };
+    const recheck = new Map<ModulePath, boolean>();
+    const confirm = new Map<ModulePath, boolean>();
+    for (const [path, { maybeGone, settle }] of paths) {
+      const held = this.store.handedOutHashes(path);
+      this.store.invalidate(path);
+      const outcome = await this.store.load(path);
+      const gone = maybeGone || held.size > 0;
+      if (outcome.ok) {
+        const { hash } = outcome.module;
+        // Announce unless every copy a client may hold already is this version (a save with
+        // the same content). A path nobody was served is announced too: cheap, and never wrong.
+        if (held.size !== 1 || !held.has(hash)) batch.updated.push({ path, hash });
+        this.store.announced(path, hash);
+        if (!settle) recheck.set(path, gone);
+      } else if (!settle) {
+        confirm.set(path, gone);
+      } else if (gone) {
+        batch.removed.push(path);
+        this.store.announced(path, null);
+      }
+    }
+    this.checkLater(recheck, SETTLE_MS);
+    // A path that looks gone is announced only if it is still gone a debounce window later: an
+    // editor that moves the file away and writes a new one (vim's backup) makes one update, not
+    // a removal and then an update.
+    this.checkLater(confirm, Math.max(this.debounceMs, QUICK_MS));
+    if (batch.updated.length > 0 || batch.removed.length > 0) this.onChange(batch);
+  }
+}
