@@ -7,6 +7,9 @@ export interface ChangeBatch {
   removed: ModulePath[];
 }
 
+/** Removed paths remembered for a root made again; past this the oldest are forgotten. */
+const MAX_REMEMBERED_REMOVALS = 20_000;
+
 /** A burst of events longer than this many debounce windows is flushed anyway. */
 const MAX_WAIT_WINDOWS = 10;
 
@@ -47,6 +50,8 @@ export class Changes {
   private running = false;
   private closed = false;
   private settleTimers = new Set<NodeJS.Timeout>();
+  /** Paths last announced as removed, oldest first: a root made again checks them (watcher.ts). */
+  private readonly removed = new Set<ModulePath>();
   /** Flushes run one after another so batches are reported in order. */
   private flushing: Promise<void> = Promise.resolve();
 
@@ -60,6 +65,10 @@ export class Changes {
   mark(paths: Iterable<ModulePath>, unlinked: boolean): void {
     for (const path of paths) this.markDirty(path, { maybeGone: unlinked, settle: false });
     this.schedule();
+  }
+
+  removedPaths(): ModulePath[] {
+    return [...this.removed];
   }
 
   close(): void {
@@ -131,6 +140,7 @@ export class Changes {
         // Announce unless every copy a client may hold already is this version (a save with
         // the same content). A path nobody was served is announced too: cheap, and never wrong.
         if (held.size !== 1 || !held.has(hash)) batch.updated.push({ path, hash });
+        this.removed.delete(path);
         this.store.announced(path, hash);
         if (!settle) recheck.set(path, gone);
       } else if (!settle) {
@@ -138,6 +148,8 @@ export class Changes {
       } else if (gone) {
         batch.removed.push(path);
         this.store.announced(path, null);
+        this.removed.add(path);
+        if (this.removed.size > MAX_REMEMBERED_REMOVALS) this.removed.delete(this.removed.values().next().value!);
       }
     }
     this.checkLater(recheck, SETTLE_MS);

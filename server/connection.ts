@@ -9,7 +9,7 @@ import type { Module, ModuleStore } from './module-store.js';
 import { moduleFrame, pushFrame } from './frame-cache.js';
 import { parseMessage } from './parse-message.js';
 import { LIMITS } from './options.js';
-import { Outbox } from './outbox.js';
+import { Outbox, type Fragmented } from './outbox.js';
 import type { Slices } from './slices.js';
 
 /** Paths checked at once while answering a manifest: one slice of the relay's `Slices`. */
@@ -21,6 +21,8 @@ export interface ConnectionContext {
   maxInFlight: number;
   /** The relay-wide queue manifest checks take turns in. */
   slices: Slices;
+  /** See RelayOptions.stallTimeoutMs. */
+  stallTimeoutMs: number;
 }
 
 export interface Connection {
@@ -51,7 +53,7 @@ class SocketConnection implements Connection {
   private readonly outbox: Outbox;
 
   constructor(socket: WebSocket, private readonly context: ConnectionContext) {
-    this.outbox = new Outbox(socket);
+    this.outbox = new Outbox(socket, context.stallTimeoutMs);
     socket.on('message', (data: RawData, isBinary: boolean) => this.onMessage(data, isBinary));
     // Without a listener an 'error' (e.g. an oversized frame) would be thrown; ws closes the socket itself.
     socket.on('error', () => {});
@@ -66,8 +68,8 @@ class SocketConnection implements Connection {
     void this.outbox.send(frame, 'answer');
   }
 
-  private send(message: RelayMessage | readonly Uint8Array[]): Promise<void> {
-    return this.outbox.send(Array.isArray(message) ? message : JSON.stringify(message), 'answer');
+  private send(message: RelayMessage | Fragmented): Promise<void> {
+    return this.outbox.send('shared' in message ? message : JSON.stringify(message), 'answer');
   }
 
   private sendError(code: ErrorCode, message: string, id?: number, path?: string): Promise<void> {
@@ -145,7 +147,7 @@ class SocketConnection implements Connection {
    * whose file changed meanwhile (the store holds another hash) is not sent: the client hears
    * of the change through `module:updated`, and asks for the new version when it needs it.
    */
-  private *pushFrames(modules: Module[]): Generator<readonly Uint8Array[] | null> {
+  private *pushFrames(modules: Module[]): Generator<Fragmented | null> {
     for (const module of modules) {
       const current = this.context.store.peekHash(module.path);
       if (current !== undefined && current !== module.hash) {

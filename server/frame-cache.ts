@@ -1,6 +1,7 @@
 import { encodeModuleFrameHead } from '../protocol/frame-codec.js';
 import type { ModuleResponse } from '../protocol/wire.js';
 import type { Module } from './module-store.js';
+import type { Fragmented } from './outbox.js';
 
 /**
  * A module frame is sent as two fragments of one WebSocket message: its head (length +
@@ -12,7 +13,7 @@ import type { Module } from './module-store.js';
  * replaced when the file changes and dropped when the store evicts it, so a head lives
  * exactly as long as its version is cached (or still queued on some socket).
  */
-const pushes = new WeakMap<Module, readonly Uint8Array[]>();
+const pushes = new WeakMap<Module, Fragmented>();
 
 function header(module: Module, extra: Pick<ModuleResponse, 'id' | 'push'>): ModuleResponse {
   return {
@@ -25,15 +26,15 @@ function header(module: Module, extra: Pick<ModuleResponse, 'id' | 'push'>): Mod
   };
 }
 
-/** The answer to a request: [head, body]. */
-export function moduleFrame(module: Module, extra: Pick<ModuleResponse, 'id' | 'push'> = {}): readonly Uint8Array[] {
-  return [encodeModuleFrameHead(header(module, extra)), module.bytes];
+/** The answer to a request. */
+export function moduleFrame(module: Module, extra: Pick<ModuleResponse, 'id' | 'push'> = {}): Fragmented {
+  return { head: encodeModuleFrameHead(header(module, extra)), shared: module.bytes };
 }
 
-export function pushFrame(module: Module): readonly Uint8Array[] {
+export function pushFrame(module: Module): Fragmented {
   let frame = pushes.get(module);
   if (!frame) {
-    frame = [encodeModuleFrameHead(header(module, {})), module.bytes];
+    frame = { head: encodeModuleFrameHead(header(module, {})), shared: module.bytes };
     pushes.set(module, frame);
   }
   return frame;

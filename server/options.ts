@@ -40,6 +40,11 @@ export interface RelayOptions {
    * long passes without one. The first change after a quiet period is flushed within 3 ms.
    */
   debounceMs?: number;
+  /**
+   * A client that reads nothing for this many ms while answers wait for it is closed with
+   * 1008 (its requests stop being read long before: memory stays bounded); default 30000.
+   */
+  stallTimeoutMs?: number;
   /** Watch the root and broadcast changes; default true. */
   watch?: boolean;
   /**
@@ -60,6 +65,7 @@ export const RELAY_DEFAULTS = {
   maxPayload: 4 * 1024 * 1024,
   maxInFlight: 64,
   debounceMs: 20,
+  stallTimeoutMs: 30_000,
   watch: true,
   prewarm: true,
 } as const;
@@ -120,6 +126,7 @@ export function resolveRelayOptions(options: RelayOptions): ResolvedRelayOptions
     maxPayload: positiveInteger('maxPayload', options.maxPayload ?? RELAY_DEFAULTS.maxPayload),
     maxInFlight: positiveInteger('maxInFlight', options.maxInFlight ?? RELAY_DEFAULTS.maxInFlight),
     debounceMs: positiveInteger('debounceMs', options.debounceMs ?? RELAY_DEFAULTS.debounceMs, true),
+    stallTimeoutMs: positiveInteger('stallTimeoutMs', options.stallTimeoutMs ?? RELAY_DEFAULTS.stallTimeoutMs),
     watch: options.watch ?? RELAY_DEFAULTS.watch,
     prewarm: options.prewarm ?? RELAY_DEFAULTS.prewarm,
   };

@@ -15,18 +15,22 @@ export const HIGH_WATER_BYTES = 1024 * 1024;
 export const MAX_QUEUED_BYTES = 4 * 1024 * 1024;
 /** The same bound over every connection of the process. */
 export const MAX_QUEUED_TOTAL = 256 * 1024 * 1024;
-/** A connection with answers waiting and none written for this long is closed (1008). */
-export const STALL_MS = 30_000;
 
 /** Answers go before pushes; within a lane, first in first out. */
 export type Lane = 'answer' | 'push';
 
 /**
- * One WebSocket message: text, binary, or a binary message in fragments sent back to back
- * (a module answer is its small header, then the store's own body buffer, shared and never
- * copied per answer).
+ * A binary message sent as two fragments back to back: `head`, its own bytes, then `shared`,
+ * a buffer the relay holds anyway (a module answer is its small header, then the store's own
+ * body, never copied per answer). Only `head` counts against the queue bounds.
  */
-export type Message = string | Uint8Array | readonly Uint8Array[];
+export interface Fragmented {
+  head: Uint8Array;
+  shared: Uint8Array;
+}
+
+/** One WebSocket message. */
+export type Message = string | Uint8Array | Fragmented;
 
 /** Messages produced when their turn comes; `null` skips a turn (nothing to send). */
 export type Messages = Iterator<Message | null>;
@@ -44,10 +48,14 @@ interface Job {
 
 let queuedTotal = 0;
 
+function isSingle(value: Messages | Message): value is Message {
+  return typeof value === 'string' || value instanceof Uint8Array || 'shared' in value;
+}
+
+/** The bytes a queued message costs the relay. */
 function sizeOf(message: Message): number {
   if (typeof message === 'string') return Buffer.byteLength(message);
-  if (message instanceof Uint8Array) return message.byteLength;
-  return message.reduce((sum, part) => sum + part.byteLength, 0);
+  return message instanceof Uint8Array ? message.byteLength : message.head.byteLength;
 }
 
 /**
@@ -63,7 +71,7 @@ function sizeOf(message: Message): number {
  *
  * Memory stays bounded whatever the client does: answers waiting count against
  * MAX_QUEUED_BYTES (and MAX_QUEUED_TOTAL); past it the socket stops being read (`pause`),
- * and a socket that reads nothing for STALL_MS while answers wait is closed.
+ * and a socket that reads nothing for `stallMs` while answers wait is closed.
  *
  * `send` resolves once the job's last frame is written out (or dropped because the socket
  * closed): the connection counts a request in flight until then.
@@ -75,7 +83,8 @@ export class Outbox {
   private lastProgress = Date.now();
   private readonly stallTimer: NodeJS.Timeout;
 
-  constructor(private readonly socket: WebSocket, private readonly stallMs = STALL_MS) {
+  /** `stallMs`: a socket with answers waiting and none written for this long is closed (1008). */
+  constructor(private readonly socket: WebSocket, private readonly stallMs: number) {
     this.stallTimer = setInterval(() => this.checkStall(), Math.max(10, Math.min(1000, stallMs / 2)));
     this.stallTimer.unref();
     socket.once('close', () => {
@@ -90,9 +99,9 @@ export class Outbox {
   send(messages: Messages | Message, lane: Lane): Promise<void> {
     return new Promise((done) => {
       if (this.closed || this.socket.readyState !== this.socket.OPEN) return done();
-      const single = typeof messages === 'string' || messages instanceof Uint8Array || Array.isArray(messages);
-      const iterator = single ? [messages as Message][Symbol.iterator]() : (messages as Messages);
-      const bytes = single ? sizeOf(messages as Message) : 0;
+      const single = isSingle(messages);
+      const iterator = single ? [messages][Symbol.iterator]() : messages;
+      const bytes = single ? sizeOf(messages) : 0;
       this.count(bytes);
       this.lanes[lane].push({ messages: iterator, bytes, writing: 0, drained: false, done });
       this.pump();
@@ -108,9 +117,11 @@ export class Outbox {
   /** Stops reading the socket while too much waits for it, and reads again once it drained. */
   private checkPressure(): void {
     if (this.closed) return;
-    const over = this.queued + this.socket.bufferedAmount > MAX_QUEUED_BYTES || queuedTotal > MAX_QUEUED_TOTAL;
+    const waiting = this.queued + this.socket.bufferedAmount;
+    // The relay-wide bound pauses only connections that hold queued bytes of their own.
+    const over = waiting > MAX_QUEUED_BYTES || (queuedTotal > MAX_QUEUED_TOTAL && this.queued > 0);
     if (over && !this.socket.isPaused) this.socket.pause();
-    else if (!over && this.socket.isPaused && this.queued + this.socket.bufferedAmount < MAX_QUEUED_BYTES / 2) this.socket.resume();
+    else if (!over && this.socket.isPaused && waiting < MAX_QUEUED_BYTES / 2) this.socket.resume();
   }
 
   private finish(job: Job): void {
@@ -139,7 +150,7 @@ export class Outbox {
 
   /** Hands one message to `ws`, its fragments back to back. */
   private write(job: Job, message: Message): void {
-    const parts = typeof message === 'string' || message instanceof Uint8Array ? [message] : message;
+    const parts = typeof message === 'string' || message instanceof Uint8Array ? [message] : [message.head, message.shared];
     parts.forEach((part, i) => {
       job.writing += 1;
       // An error means the socket is closing; its 'close' settles what is left.

@@ -51,8 +51,9 @@ export async function watchRoot(
       identity = now;
       await watcher?.close();
       watcher = now === null ? null : await attach(realRoot, store, extensions, changes);
-      if (closed) await watcher?.close();
-      else changes.mark(store.knownPaths(), true);
+      if (closed) return void (await watcher?.close());
+      // Paths announced as removed (while the root was gone) count: clients may hold them.
+      changes.mark(new Set([...store.knownPaths(), ...changes.removedPaths()]), true);
     }).catch((error: unknown) => console.warn(`modrelay: watcher: ${String(error)}`));
   }, ROOT_CHECK_MS);
   timer.unref();
@@ -71,11 +72,14 @@ export async function watchRoot(
 /** How often the root folder itself is checked for having been replaced. */
 const ROOT_CHECK_MS = 1000;
 
-/** The root folder's device and inode, or null while it does not exist. */
+/**
+ * The root folder's identity, or null while it does not exist: device, inode and birth time
+ * (a folder made again often gets the inode number just freed).
+ */
 async function rootIdentity(realRoot: string): Promise<string | null> {
   try {
     const stats = await stat(realRoot);
-    return stats.isDirectory() ? `${stats.dev}:${stats.ino}` : null;
+    return stats.isDirectory() ? `${stats.dev}:${stats.ino}:${stats.birthtimeMs}` : null;
   } catch {
     return null;
   }

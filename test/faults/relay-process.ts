@@ -9,7 +9,10 @@ import { fileURLToPath } from 'node:url';
 const BIN = fileURLToPath(new URL('../../bin/modrelay.js', import.meta.url));
 
 export interface RelayProcess {
+  /** The relay's ws:// URL. */
   url: string;
+  /** `serve` only: the HTTP URL. */
+  httpUrl: string | null;
   port: number;
   pid: number;
   child: ChildProcess;
@@ -23,8 +26,23 @@ export interface RelayProcess {
   kill(signal?: NodeJS.Signals): Promise<string>;
 }
 
-export async function startRelayProcess(root: string, args: string[] = [], timeoutMs = 15_000): Promise<RelayProcess> {
-  const child = spawn(process.execPath, [BIN, 'relay', root, '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+export interface ProcessOptions {
+  /** Default 'relay'. `serve` listens on free ports for both HTTP and the relay. */
+  command?: 'relay' | 'serve';
+  /** Flags for Node itself, e.g. --max-old-space-size=256. */
+  nodeArgs?: string[];
+  /** Run as the unprivileged user `nobody` (when the tests run as root), e.g. so a chmod 000 file is unreadable. */
+  asNobody?: boolean;
+}
+
+export async function startRelayProcess(root: string, args: string[] = [], timeoutMs = 15_000, options: ProcessOptions = {}): Promise<RelayProcess> {
+  const { command = 'relay', nodeArgs = [], asNobody = false } = options;
+  const ports = command === 'serve' ? ['--port', '0', '--relay-port', '0'] : ['--port', '0'];
+  const argv = [...nodeArgs, BIN, command, root, ...ports, ...args];
+  const drop = asNobody && process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : [];
+  const child = drop.length > 0
+    ? spawn(drop[0]!, [...drop.slice(1), process.execPath, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let exitedWith: string | null = null;
   const exited = new Promise<string>((resolve) => {
@@ -53,6 +71,7 @@ export async function startRelayProcess(root: string, args: string[] = [], timeo
   const pid = child.pid!;
   return {
     url,
+    httpUrl: /http:\/\/127\.0\.0\.1:\d+\//.exec(out)?.[0] ?? null,
     port: Number(new URL(url).port),
     pid,
     child,

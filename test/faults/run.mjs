@@ -68,6 +68,15 @@ ${failed.length === 0 ? 'Every row passed.' : `${failed.length} of ${rows.length
   touched path must equal the sha-256 on disk, or be \`module:removed\` when the file is gone.
 - **tabs and origins** — two tabs of one origin, then a page on another port and raw upgrades with
   forged Origin headers.
+- **serve over HTTP** — \`hardening-http.test.ts\`: \`modrelay serve\` (a child process running as
+  \`nobody\` when the suite runs as root) while files are deleted, rewritten, appended to and made
+  unreadable; keep-alive GETs, where a body that disagrees with its Content-Length breaks the next
+  answer; forged Host headers on a non-default address; names the served-files policy refuses.
+- **relay confinement / memory / watcher / fairness** — \`hardening-relay.test.ts\`: a folder
+  exchanged with a symlink out of the root (\`renameat2\` from python3) while it is requested on
+  both sides; clients that send and never read (RSS of a relay child process, bound 2 × idle + the
+  largest module); the root deleted and made again; heavy manifests on one connection next to
+  plain requests on another (round trips are reported, not asserted).
 `;
 
 writeFileSync(join(repo, 'docs/reliability.md'), report);

@@ -116,8 +116,8 @@ describe('pushed module frames', () => {
     if (!v2.ok) throw new Error(v2.message);
     expect(pushFrame(v2.module)).not.toBe(pushFrame(v1.module));
     // The body fragment is the store's own buffer: no copy per push.
-    expect(pushFrame(v2.module)[1]).toBe(v2.module.bytes);
-    const decoded = decodeModuleFrame(Buffer.concat(pushFrame(v2.module)));
+    expect(pushFrame(v2.module).shared).toBe(v2.module.bytes);
+    const decoded = decodeModuleFrame(Buffer.concat([pushFrame(v2.module).head, pushFrame(v2.module).shared]));
     expect(decoded?.header).toEqual({
       type: 'module:response', path: '/m.mjs', hash: sha256(`${V2}// longer\n`), contentType: 'text/javascript; charset=utf-8',
       size: Buffer.byteLength(`${V2}// longer\n`),
