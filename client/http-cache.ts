@@ -80,7 +80,7 @@ export async function prepareHttpCache(): Promise<'ready' | 'reload'> {
 }
 
 /**
- * Collects the module URLs this page loads over HTTP (Resource Timing sees every one, from
+ * Collects the URLs of served files (modules and assets) this page loads over HTTP (Resource Timing sees every one, from
  * the HTTP cache or not) from now on, and sends them to the worker once it controls the page
  * and the page's loads went quiet; the worker copies the ones it does not hold yet.
  * Started before the app imports: Resource Timing's buffer keeps only 250 entries.
@@ -104,8 +104,9 @@ export function reportModules(extensions: readonly string[], controlled: Promise
   const observer = new PerformanceObserver((list) => {
     for (const entry of list.getEntries() as PerformanceResourceTiming[]) {
       const url = entry.name.split('#')[0]!;
-      // Our own eviction fetches are not module loads.
-      if (entry.initiatorType === 'fetch' || !url.startsWith(scope) || url.startsWith(`${scope}@modrelay/`)) continue;
+      // The app's fetch() of a JSON or wasm file counts too. (Our own eviction fetches are of
+      // URLs the worker tracks already; it skips those.)
+      if (!url.startsWith(scope) || url.startsWith(`${scope}@modrelay/`)) continue;
       if (!extensions.some((ext) => new URL(url).pathname.endsWith(ext))) continue;
       urls.push(url);
       // No bytes over the wire and no revalidation: a cache answered on its own.

@@ -10,11 +10,12 @@
  * controlled, keeps the worker awake while the page is visible, and turns the worker's
  * change notices into `modrelay:update` events.
  */
-import { MODULE_EXTENSIONS, RELAY_PORT, RELAY_URL_PLACEHOLDER } from '../protocol/defaults.js';
+import { RELAY_PORT, RELAY_URL_PLACEHOLDER, SERVED_EXTENSIONS } from '../protocol/defaults.js';
 import { encodeScriptUrl, type StoreName } from '../protocol/sw-url.js';
 import type { SwToPageMessage } from '../protocol/wire.js';
 import { evict, nothingCopied, prepareHttpCache, reportModules } from './http-cache.js';
 import { post } from './post.js';
+import { swapStylesheet } from './stylesheets.js';
 
 /** `modrelay serve` replaces this literal with its relay's URL when it serves this file. */
 const ANNOUNCED_RELAY_URL: string = RELAY_URL_PLACEHOLDER;
@@ -30,7 +31,7 @@ export interface ModuleRelayClientOptions {
   timeout?: number;
   /** Milliseconds a module fetch may wait for the relay before using HTTP. Default: the worker's (500). */
   budget?: number;
-  /** Module file extensions the worker answers, with the dot. Default: the worker's (.mjs, .js). */
+  /** File extensions the worker answers, with the dot. Default: the worker's (every type the relay serves by default). */
   extensions?: string[];
   /** Bytes of module bodies the worker keeps in memory (the rest stay in Cache Storage). Default: the worker's (64 MiB). */
   memoryBytes?: number;
@@ -44,6 +45,11 @@ export interface ModuleRelayClientOptions {
   store?: StoreName;
   /** Reload the page when a module changes. Default false. */
   reloadOnUpdate?: boolean;
+  /**
+   * A changed stylesheet linked with `<link rel=stylesheet>` is swapped in place, without a
+   * reload (even with `reloadOnUpdate`). Default true; false treats it like any other change.
+   */
+  hotStylesheets?: boolean;
   /** Heartbeat interval while the page is visible, in ms; 0 turns it off. Default 20000. */
   heartbeatMs?: number;
 }
@@ -81,6 +87,7 @@ export const DEFAULTS = {
   scope: '/',
   timeout: 5000,
   reloadOnUpdate: false,
+  hotStylesheets: true,
   heartbeatMs: 20_000,
 } as const;
 
@@ -99,7 +106,7 @@ export async function registerModuleRelay(options: ModuleRelayClientOptions = {}
   const o = { ...DEFAULTS, ...options };
   if (!('serviceWorker' in navigator)) return { status: 'unsupported', onUpdate };
   const container = navigator.serviceWorker;
-  listen(container, o.reloadOnUpdate, o.store === 'http-cache');
+  listen(container, o.reloadOnUpdate, o.hotStylesheets, o.store === 'http-cache');
 
   const scriptUrl = encodeScriptUrl(o.swUrl, { ...o, relayUrl: o.relayUrl ?? defaultRelayUrl() });
 
@@ -110,7 +117,7 @@ export async function registerModuleRelay(options: ModuleRelayClientOptions = {}
     else container.addEventListener('controllerchange', () => resolve('controlled'), { once: true });
   });
   const httpCache = o.store === 'http-cache';
-  const quiet = httpCache ? reportModules(o.extensions ?? MODULE_EXTENSIONS, whenControlled) : undefined;
+  const quiet = httpCache ? reportModules(o.extensions ?? SERVED_EXTENSIONS, whenControlled) : undefined;
   try {
     if (quiet && !container.controller && await nothingCopied(container, o.scope)) {
       // First visit: nothing of ours can be stale, so the app imports over plain HTTP now.
@@ -162,7 +169,7 @@ function heartbeat(ms: number): void {
 
 let listening = false;
 
-function listen(container: ServiceWorkerContainer, reloadOnUpdate: boolean, httpCache: boolean): void {
+function listen(container: ServiceWorkerContainer, reloadOnUpdate: boolean, hotStylesheets: boolean, httpCache: boolean): void {
   if (listening) return;
   listening = true;
   // Notices keep their order even when each waits for its eviction.
@@ -175,7 +182,8 @@ function listen(container: ServiceWorkerContainer, reloadOnUpdate: boolean, http
     const evicted = httpCache ? evict([message.url]) : undefined;
     queue = Promise.all([queue, evicted]).then(() => {
       dispatchEvent(new CustomEvent('modrelay:update', { detail: { url: message.url, hash } }));
-      if (reloadOnUpdate) location.reload();
+      const swapped = hotStylesheets && hash !== null && message.url.endsWith('.css') && swapStylesheet(message.url, hash);
+      if (reloadOnUpdate && !swapped) location.reload();
     });
   });
   // Messages sent before the page's load event are held until this (or onmessage) runs.

@@ -8,8 +8,11 @@
 export const RELAY_PORT = 8889;
 /** `modrelay serve`'s HTTP port. */
 export const SERVE_PORT = 8080;
-/** Module file extensions, with the dot. */
-export const MODULE_EXTENSIONS: readonly string[] = ['.mjs', '.js'];
+/**
+ * File extensions the worker answers by default, with the dot: every type the relay serves
+ * by default (protocol/file-types.ts), modules and assets.
+ */
+export { SERVED_EXTENSIONS } from './file-types.js';
 
 /** The content type of every JavaScript module answer, over the socket and over HTTP. */
 export const JS_CONTENT_TYPE = 'text/javascript; charset=utf-8';

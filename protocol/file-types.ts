@@ -46,6 +46,7 @@ export const ASSET_TYPES: Readonly<Record<string, string>> = {
 
 /** Every type served by default: modules and assets. */
 export const FILE_TYPES: Readonly<Record<string, string>> = { ...MODULE_TYPES, ...ASSET_TYPES };
+export const SERVED_EXTENSIONS: readonly string[] = Object.keys(FILE_TYPES);
 
 /** A type given with `--ext` that is not in the table above. */
 export const UNKNOWN_TYPE = 'application/octet-stream';

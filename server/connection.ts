@@ -10,10 +10,13 @@ import { moduleFrame, pushFrame } from './frame-cache.js';
 import { parseMessage } from './parse-message.js';
 import { LIMITS } from './options.js';
 import { Outbox, type Fragmented } from './outbox.js';
+import { ReadPause } from './read-pause.js';
 import type { Slices } from './slices.js';
 
 /** Paths checked at once while answering a manifest: one slice of the relay's `Slices`. */
 const MANIFEST_SLICE = 64;
+/** Manifests one connection may have in progress before its socket stops being read. */
+const MANIFESTS_READING = 2;
 
 export interface ConnectionContext {
   store: ModuleStore;
@@ -43,6 +46,8 @@ export function openConnection(socket: WebSocket, context: ConnectionContext): C
 
 class SocketConnection implements Connection {
   private inFlight = 0;
+  private manifests = 0;
+  private readonly reading: ReadPause;
   /**
    * path → hash of every module frame sent on this socket. A push never repeats one: a page
    * load asks for many modules with `deps: true` before the first push has landed, and their
@@ -53,7 +58,8 @@ class SocketConnection implements Connection {
   private readonly outbox: Outbox;
 
   constructor(socket: WebSocket, private readonly context: ConnectionContext) {
-    this.outbox = new Outbox(socket, context.stallTimeoutMs);
+    this.reading = new ReadPause(socket);
+    this.outbox = new Outbox(socket, this.reading, context.stallTimeoutMs);
     socket.on('message', (data: RawData, isBinary: boolean) => this.onMessage(data, isBinary));
     // Without a listener an 'error' (e.g. an oversized frame) would be thrown; ws closes the socket itself.
     socket.on('error', () => {});
@@ -170,6 +176,17 @@ class SocketConnection implements Connection {
   }
 
   private async answerManifest(check: ManifestCheck): Promise<void> {
+    this.manifests++;
+    this.reading.set('manifests', this.manifests >= MANIFESTS_READING);
+    try {
+      await this.send(await this.checkManifest(check));
+    } finally {
+      this.manifests--;
+      this.reading.set('manifests', this.manifests >= MANIFESTS_READING);
+    }
+  }
+
+  private async checkManifest(check: ManifestCheck): Promise<ManifestStatus> {
     const reply: ManifestStatus = { type: 'manifest:status', id: check.id, changed: {}, removed: [] };
     const paths = Object.keys(check.entries);
     for (let i = 0; i < paths.length; i += MANIFEST_SLICE) {
@@ -182,6 +199,6 @@ class SocketConnection implements Connection {
         else if (outcome.module.hash !== check.entries[path]) reply.changed[path] = outcome.module.hash;
       });
     }
-    return this.send(reply);
+    return reply;
   }
 }

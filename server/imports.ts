@@ -14,6 +14,11 @@ export const lexerReady: Promise<void> = init();
  * ("three") need an import map and full URLs belong to another origin, so both are left
  * alone. The result is not yet checked against the path rules: the caller loads each path
  * through the same checks as a request. Source that does not lex yields no imports.
+ *
+ * JSON and CSS module scripts (`import data from './a.json' with { type: 'json' }`) are static
+ * imports like any other. So are the files a module names with `new URL('./x.wasm',
+ * import.meta.url)` — a worker, a wasm module, JSON fetched by URL, a shader: the browser asks
+ * for them as soon as the module runs, so they are pushed with it.
  */
 export function staticImports(source: string, importerPath: string): string[] {
   let imports;
@@ -30,7 +35,19 @@ export function staticImports(source: string, importerPath: string): string[] {
     const path = resolveSpecifier(entry.specifier, base);
     if (path !== null) found.add(path);
   }
+  for (const specifier of urlLiterals(source)) {
+    const path = resolveSpecifier(specifier, base);
+    if (path !== null) found.add(path);
+  }
   return [...found];
+}
+
+/** Literal first arguments of `new URL('…', import.meta.url)` (a template literal without `${`). */
+function urlLiterals(source: string): string[] {
+  const found: string[] = [];
+  const pattern = /new\s+URL\(\s*(['"`])([^'"`$\n\\]+)\1\s*,\s*import\.meta\.url\s*\)/g;
+  for (const match of source.matchAll(pattern)) found.push(match[2]!);
+  return found;
 }
 
 function resolveSpecifier(specifier: string, base: URL): string | null {

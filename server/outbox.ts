@@ -1,4 +1,5 @@
 import type { WebSocket } from 'ws';
+import type { ReadPause } from './read-pause.js';
 
 /**
  * Bytes a connection may have handed to `ws` and not yet written to the kernel before it
@@ -84,7 +85,7 @@ export class Outbox {
   private readonly stallTimer: NodeJS.Timeout;
 
   /** `stallMs`: a socket with answers waiting and none written for this long is closed (1008). */
-  constructor(private readonly socket: WebSocket, private readonly stallMs: number) {
+  constructor(private readonly socket: WebSocket, private readonly reading: ReadPause, private readonly stallMs: number) {
     this.stallTimer = setInterval(() => this.checkStall(), Math.max(10, Math.min(1000, stallMs / 2)));
     this.stallTimer.unref();
     socket.once('close', () => {
@@ -120,8 +121,8 @@ export class Outbox {
     const waiting = this.queued + this.socket.bufferedAmount;
     // The relay-wide bound pauses only connections that hold queued bytes of their own.
     const over = waiting > MAX_QUEUED_BYTES || (queuedTotal > MAX_QUEUED_TOTAL && this.queued > 0);
-    if (over && !this.socket.isPaused) this.socket.pause();
-    else if (!over && this.socket.isPaused && waiting < MAX_QUEUED_BYTES / 2) this.socket.resume();
+    if (over) this.reading.set('output', true);
+    else if (waiting < MAX_QUEUED_BYTES / 2) this.reading.set('output', false);
   }
 
   private finish(job: Job): void {

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isScript } from '../protocol/file-types.js';
+import { extensionOf } from '../protocol/file-types.js';
 import { IMMUTABLE, STORE_HEADER, STORE_HTTP_CACHE } from '../protocol/http-cache.js';
 import type { ErrorCode } from '../protocol/wire.js';
 import { requestedRange, type ByteRange } from './http-range.js';
@@ -81,9 +81,9 @@ async function isFolder(realRoot: string, segments: string[]): Promise<boolean> 
   return confined.ok && (await stat(confined.real).then((s) => s.isDirectory(), () => false));
 }
 
-/** `immutable` only for a module the worker of `store: 'http-cache'` copies (see above). */
+/** `immutable` only for a copy the worker of `store: 'http-cache'` makes (see above); pages never. */
 function cacheControl(request: IncomingMessage, path: string): string {
-  return request.headers[STORE_HEADER] === STORE_HTTP_CACHE && isScript(path) ? IMMUTABLE : 'no-cache';
+  return request.headers[STORE_HEADER] === STORE_HTTP_CACHE && extensionOf(path) !== '.html' ? IMMUTABLE : 'no-cache';
 }
 
 function notModified(request: IncomingMessage, etag: string): boolean {

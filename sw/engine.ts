@@ -1,4 +1,5 @@
 import { OWN_PATH_PREFIX } from '../protocol/defaults.js';
+import { extensionOf } from '../protocol/file-types.js';
 import type { Hello, ModulePath, ModuleRemoved, ModuleUpdated, SwToPageMessage } from '../protocol/wire.js';
 import { CacheStorageStore } from './cache-storage-store.js';
 import { Epochs } from './epochs.js';
@@ -48,7 +49,7 @@ export class Engine {
 
   constructor(options: ModuleRelayOptions = {}) {
     const o = (this.options = resolveOptions(options, self));
-    const isModule = (path: ModulePath) => this.isModulePath(path);
+    const isModule = (path: ModulePath) => this.serves(path);
     this.cache = new CacheStorageStore(o.memoryBytes, this.epochs, isModule, this.refused);
     // Without static routes every module fetch reaches this worker anyway: Cache Storage it is.
     this.httpStore = o.store === 'http-cache' && routable()
@@ -76,7 +77,7 @@ export class Engine {
     return new URL(path, self.location.origin).href;
   }
 
-  isModulePath(path: ModulePath): boolean {
+  serves(path: ModulePath): boolean {
     return this.options.extensions.some((ext) => path.endsWith(ext));
   }
 
@@ -84,7 +85,8 @@ export class Engine {
   private storePath(url: string): ModulePath | null {
     if (!url.startsWith(this.options.scope) || !url.startsWith(self.location.origin)) return null;
     const path = relayPath(url);
-    return path !== null && !path.startsWith(OWN_PATH_PREFIX) && this.isModulePath(path) ? path : null;
+    // Pages are never copied immutable: they stay network-first (fetch-page.ts).
+    return path !== null && !path.startsWith(OWN_PATH_PREFIX) && this.serves(path) && extensionOf(path) !== '.html' ? path : null;
   }
 
   private onReady(_hello: Hello): void {

@@ -27,7 +27,7 @@ export async function fromNetwork(
   if (engine.cache.get(url)?.hash !== v.hash) {
     background.push(
       engine.cache.put(url, v, 'network', 'shell').then((stored) => {
-        if (stored && path !== null && engine.isModulePath(path)) engine.confirmations.confirm(path, v.hash);
+        if (stored && path !== null && engine.serves(path)) engine.confirmations.confirm(path, v.hash);
       }),
     );
   }

@@ -28,7 +28,9 @@ export function fetchPage(engine: Engine, request: Request): Handled {
  * the page again; unchanged bytes are not written to Cache Storage and IndexedDB again.
  */
 export async function keep(engine: Engine, url: string, response: Response): Promise<boolean> {
-  const path = relayPath(url) ?? url;
+  // A folder URL's page is the relay's `…/index.html`: an edit of it then reaches this copy.
+  const decoded = relayPath(url);
+  const path = decoded === null ? url : decoded.endsWith('/') ? `${decoded}index.html` : decoded;
   const epoch = engine.epochs.of(path);
   const bytes = await response.arrayBuffer();
   const hash = await sha256Hex(bytes);

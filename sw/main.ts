@@ -8,6 +8,7 @@ import { deleteOldCaches } from './cache-storage-store.js';
 import { Engine } from './engine.js';
 import { fetchModule } from './fetch-module.js';
 import { fetchPage } from './fetch-page.js';
+import { fetchRange } from './fetch-range.js';
 import { onPageMessage } from './messages.js';
 import { routeOf } from './route.js';
 import { addModuleRoutes, canRoute } from './static-routes.js';
@@ -30,7 +31,10 @@ self.addEventListener('fetch', (event) => {
   const { scope, extensions } = engine.options;
   const route = routeOf(event.request, scope, extensions, self.location.pathname);
   if (!route) return;
-  const { response, done } = route === 'navigate' ? fetchPage(engine, event.request) : fetchModule(engine, event.request);
+  const range = event.request.headers.get('range');
+  const { response, done } = route === 'navigate'
+    ? fetchPage(engine, event.request)
+    : range !== null ? fetchRange(engine, event.request, range) : fetchModule(engine, event.request);
   event.respondWith(response);
   event.waitUntil(done);
 });

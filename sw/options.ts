@@ -1,4 +1,4 @@
-import { MODULE_EXTENSIONS, RELAY_PORT } from '../protocol/defaults.js';
+import { RELAY_PORT, SERVED_EXTENSIONS } from '../protocol/defaults.js';
 import { STORE_NAMES, type StoreName } from '../protocol/sw-url.js';
 
 /**
@@ -11,7 +11,10 @@ export interface ModuleRelayOptions {
   relayUrl?: string;
   /** Milliseconds a module fetch may wait for the relay before going to HTTP. Default 500. */
   budget?: number;
-  /** File extensions answered through the relay, with the dot. Default ['.mjs', '.js']. */
+  /**
+   * File extensions answered through the relay, with the dot. Default: every type the relay
+   * serves by default (modules, JSON, CSS, wasm, images, fonts, media: protocol/file-types.ts).
+   */
   extensions?: string[];
   /** URL prefix handled; default: the registration's scope. */
   scope?: string;
@@ -32,7 +35,7 @@ export interface ModuleRelayOptions {
 
 export type ResolvedOptions = Required<ModuleRelayOptions>;
 
-export const DEFAULTS = { budget: 500, extensions: MODULE_EXTENSIONS, memoryBytes: 64 * 1024 * 1024, store: 'cache-storage' } as const;
+export const DEFAULTS = { budget: 500, extensions: SERVED_EXTENSIONS, memoryBytes: 64 * 1024 * 1024, store: 'cache-storage' } as const;
 
 export function resolveOptions(options: ModuleRelayOptions, self: ServiceWorkerGlobalScope): ResolvedOptions {
   const budget = options.budget ?? DEFAULTS.budget;

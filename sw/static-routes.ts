@@ -37,7 +37,9 @@ export async function addModuleRoutes(event: RoutingInstallEvent, scope: string,
   const rules: RouterRule[] = [
     // First match wins: modrelay's client before the module rules that would match it.
     { condition: { urlPattern: { pathname: `${OWN_PATH_PREFIX}*` } }, source: 'fetch-event' },
-    ...extensions.map((ext): RouterRule => ({ condition: { urlPattern: { pathname: `${base}*${escapePattern(ext)}` } }, source: 'network' })),
+    // Pages stay with the fetch handler: network-first with an offline copy (fetch-page.ts).
+    ...extensions.filter((ext) => ext !== '.html')
+      .map((ext): RouterRule => ({ condition: { urlPattern: { pathname: `${base}*${escapePattern(ext)}` } }, source: 'network' })),
   ];
   try {
     await event.addRoutes(rules);

@@ -1,6 +1,7 @@
 import { Strategy, type StrategyHandler } from 'workbox-strategies';
-import { MODULE_EXTENSIONS } from '../protocol/defaults.js';
+import { SERVED_EXTENSIONS } from '../protocol/defaults.js';
 import { fetchModule } from './fetch-module.js';
+import { fetchRange } from './fetch-range.js';
 import { onPageMessage } from './messages.js';
 import { Engine } from './engine.js';
 import type { ModuleRelayOptions } from './options.js';
@@ -28,7 +29,8 @@ export class ModuleRelayStrategy extends Strategy {
   }
 
   protected override _handle(request: Request, handler: StrategyHandler): Promise<Response> {
-    const { response, done } = fetchModule(this.engine, request);
+    const range = request.headers.get('range');
+    const { response, done } = range !== null ? fetchRange(this.engine, request, range) : fetchModule(this.engine, request);
     handler.waitUntil(done);
     return response;
   }
@@ -36,7 +38,7 @@ export class ModuleRelayStrategy extends Strategy {
 
 /** A Workbox route match for the module requests modrelay answers (same origin, in scope). */
 export function moduleRelayMatch(options: Pick<ModuleRelayOptions, 'extensions' | 'scope'> = {}) {
-  const extensions = options.extensions ?? MODULE_EXTENSIONS;
+  const extensions = options.extensions ?? SERVED_EXTENSIONS;
   return ({ request }: { request: Request }): boolean =>
     routeOf(request, options.scope ?? self.registration.scope, extensions, self.location.pathname) === 'module';
 }

@@ -57,11 +57,18 @@ export async function makeThreeSite(): Promise<TempSite> {
 
 export type SiteServer = LoopbackServer;
 
-/** `relayUrl` may be a function: read per request, so the relay can start after the site. */
-export async function startSiteServer(root: string, relayUrl: string | (() => string)): Promise<SiteServer> {
+/**
+ * `relayUrl` may be a function: read per request, so the relay can start after the site.
+ * `refuse`: URL paths this server answers 503 to, as a broken proxy would (so whatever the
+ * page gets for them came through the worker).
+ */
+export async function startSiteServer(
+  root: string, relayUrl: string | (() => string), refuse: (path: string) => boolean = () => false,
+): Promise<SiteServer> {
   const ownFiles = ownFilesHandler(typeof relayUrl === 'function' ? relayUrl : () => relayUrl);
   const statics = sirv(root, { dev: true, etag: true });
   const server = http.createServer((req, res) => {
+    if (refuse((req.url ?? '/').split('?')[0]!)) return void res.writeHead(503).end('refused by the test');
     void ownFiles(req, res).then((answered) => {
       if (!answered) statics(req, res, () => void res.writeHead(404).end('not found'));
     });

@@ -28,6 +28,22 @@ describe('staticImports', () => {
     expect(staticImports("import './a.mjs'; import { x } from './a.mjs';", '/m.mjs')).toEqual(['/a.mjs']);
   });
 
+  it('follows JSON and CSS module scripts and the files named by new URL(literal, import.meta.url)', () => {
+    const source = [
+      "import data from './data.json' with { type: 'json' };",
+      "import sheet from '../theme.css' with { type: 'css' };",
+      "const wasm = new URL('./add.wasm', import.meta.url);",
+      'const worker = new Worker(new URL( "./w/worker.mjs" , import.meta.url ), { type: "module" });',
+      'const shader = fetch(new URL(`./shaders/a.frag`, import.meta.url));',
+      // Not literal, or not relative to this module: left alone.
+      'const dynamic = new URL(`./x/${name}.json`, import.meta.url);',
+      "const page = new URL('./other.json', location.href);",
+    ].join('\n');
+    expect(staticImports(source, '/lib/app.mjs')).toEqual([
+      '/lib/data.json', '/theme.css', '/lib/add.wasm', '/lib/w/worker.mjs', '/lib/shaders/a.frag',
+    ]);
+  });
+
   it('returns nothing for source that does not lex', () => {
     expect(staticImports("import './a.mjs'; const s = `unterminated", '/m.mjs')).toEqual([]);
   });

@@ -111,16 +111,18 @@ describe('serve: static files', () => {
     expect((await get('/lib/a.mjs', { 'if-none-match': '"0000"' })).status).toBe(200);
   });
 
-  it("answers the worker's HTTP-cache copy of a module immutable, and only that", async () => {
+  it("answers the worker's HTTP-cache copy of a file immutable, and only that (never a page)", async () => {
     const tagged = await get('/lib/a.mjs', { 'x-modrelay-store': 'http-cache' });
     expect(tagged.status).toBe(200);
     expect(tagged.body).toBe('export const a = 1;\n');
     expect(tagged.headers['cache-control']).toBe('public, max-age=31536000, immutable');
-    // A page's own request (no header), another header value, a file that is not a module:
-    // revalidated every time, so a page without the worker never runs an old module.
+    // Assets the worker copies too.
+    expect((await get('/style.css', { 'x-modrelay-store': 'http-cache' })).headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    // A page's own request (no header), another header value, a page: revalidated every
+    // time, so a page without the worker never runs an old module.
     expect((await get('/lib/a.mjs')).headers['cache-control']).toBe('no-cache');
+    expect((await get('/style.css')).headers['cache-control']).toBe('no-cache');
     expect((await get('/lib/a.mjs', { 'x-modrelay-store': 'yes' })).headers['cache-control']).toBe('no-cache');
-    expect((await get('/style.css', { 'x-modrelay-store': 'http-cache' })).headers['cache-control']).toBe('no-cache');
     expect((await get('/index.html', { 'x-modrelay-store': 'http-cache' })).headers['cache-control']).toBe('no-cache');
   });
 
