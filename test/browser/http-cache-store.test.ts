@@ -1,7 +1,7 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, test } from 'vitest';
-import { createRelay } from '../../server/index.js';
-import { startRelayTap } from '../faults/relay-tap.js';
+import { createRelay, type Server } from '../../server/index.js';
+import { startRelayTap, type RelayTap } from '../faults/relay-tap.js';
 import { browserSuite, type BrowserHarness } from '../support/harness.js';
 import { idbEntries } from '../support/idb.js';
 import { appResult } from '../support/page-log.js';
@@ -71,11 +71,13 @@ function status(page: Page): Promise<string> {
   return page.evaluate(() => (window as unknown as { __modrelay: { status: string } }).__modrelay.status);
 }
 
-async function visit(h: BrowserHarness, files: Record<string, string> = FILES) {
+/** A first visit and the reload after it; `relayOf` points the page at another relay (a tap). */
+async function visit(h: BrowserHarness, files: Record<string, string> = FILES, relayOf?: (server: Server) => Promise<string>) {
   const site = await h.site(files);
   const server = await h.serve(site.root);
   const { context, page, log } = await h.page();
-  await page.goto(`${server.url}?store=http-cache`);
+  const relay = relayOf ? `&relay=${encodeURIComponent(await relayOf(server))}` : '';
+  await page.goto(`${server.url}?store=http-cache${relay}`);
   expect(await appResult(page)).toMatchObject({ value: 'v1', stable: 'stable' });
   // Nothing was cached yet: the app imported over plain HTTP without waiting for the worker.
   expect(await status(page)).toBe('first-visit');
@@ -224,29 +226,22 @@ describe("store: 'http-cache'", () => {
   });
 
   test('a restarted worker sends one manifest:check for both of its stores, and the edit it finds is served', async () => {
-    const site = await h.site(FILES);
-    const server = await h.serve(site.root);
-    const tap = await startRelayTap(server.relay.url);
-    h.defer(() => tap.close());
-    const { page } = await h.page();
-    await page.goto(`${server.url}?store=http-cache&relay=${encodeURIComponent(tap.url)}`);
-    expect(await appResult(page)).toMatchObject({ value: 'v1', stable: 'stable' });
-    expect(await status(page)).toBe('first-visit');
-    await waitCopied(page);
-    await page.reload();
-    expect(await appResult(page)).toMatchObject({ value: 'v1', stable: 'stable' });
-    expect(await status(page)).toBe('controlled');
-    await sleep(600); // the page's module report (see visit)
+    let tap: RelayTap | undefined;
+    const { site, page } = await visit(h, FILES, async (server) => {
+      tap = await startRelayTap(server.relay.url);
+      h.defer(() => tap!.close());
+      return tap.url;
+    });
     await stopWorker(page);
     await site.write('lib/value.mjs', `export const value = 'v2';\n`);
     await sleep(300);
-    tap.resetStats();
+    tap!.resetStats();
     await page.reload();
     expect(await appResult(page)).toMatchObject({ value: 'v2', stable: 'stable' });
     // Both stores hold module paths here: the HTTP cache the app's modules, Cache Storage the
     // boot script and modrelay's client. One round trip validates them all.
-    expect(tap.stats.connections).toBe(1);
-    expect(tap.stats.types.get('sw:manifest:check')).toBe(1);
+    expect(tap!.stats.connections).toBe(1);
+    expect(tap!.stats.types.get('sw:manifest:check')).toBe(1);
   });
 
   test('after one visit the page reloads with both servers gone and the browser offline', async () => {
