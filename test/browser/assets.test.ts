@@ -49,14 +49,20 @@ node.connect(audioContext.destination);
 const rendered = await audioContext.startRendering();
 const worklet = rendered.getChannelData(0)[200];
 
-const audio = new Audio(here('./media/tone.wav'));
-audio.preload = 'auto';
-await new Promise((resolve, reject) => { audio.onloadedmetadata = resolve; audio.onerror = () => reject(new Error('audio: ' + audio.error?.message)); });
-audio.currentTime = 1.5;
-await new Promise((resolve) => { audio.onseeked = resolve; });
-const media = { duration: audio.duration, at: audio.currentTime };
+// Both media elements load and seek with Range requests. (The <video> plays an audio-only
+// file: no video encoder is at hand here; the element's requests are the same.)
+const seek = async (element, url) => {
+  element.preload = 'auto';
+  element.src = url;
+  await new Promise((resolve, reject) => { element.onloadedmetadata = resolve; element.onerror = () => reject(new Error(element.tagName + ': ' + element.error?.message)); });
+  element.currentTime = 1.5;
+  await new Promise((resolve) => { element.onseeked = resolve; });
+  return { duration: element.duration, at: element.currentTime };
+};
+const media = await seek(new Audio(), here('./media/tone.wav'));
+const video = await seek(document.createElement('video'), here('./media/clip.wav'));
 
-window.__result = { moduleData, fetched, font, sum, fromWorker, worklet, media };
+window.__result = { moduleData, fetched, font, sum, fromWorker, worklet, media, video };
 document.getElementById('out').textContent = JSON.stringify(window.__result);
 `;
 
@@ -75,6 +81,7 @@ const FILES: Record<string, string | Uint8Array> = {
   'fonts/test.ttf': readFileSync(fontFile()),
   'wasm/add.wasm': ADD_WASM,
   'media/tone.wav': wav(3),
+  'media/clip.wav': wav(2, 660),
   'worker/w.mjs': `import { label } from './dep.mjs';
 const data = await (await fetch(new URL('./worker-data.json', import.meta.url))).json();
 postMessage({ label, data });\n`,
@@ -95,6 +102,7 @@ const EXPECTED = {
   fromWorker: { label: 'worker dep', data: { from: 'worker' } },
   worklet: 0.25,
   media: { duration: 3, at: 1.5 },
+  video: { duration: 2, at: 1.5 },
 };
 
 /** Every file the app loads, with the type the worker must answer it with. */
@@ -121,6 +129,7 @@ const ASSETS: Record<string, string> = {
  */
 const WORKLET = ['/worklet/processor.mjs', '/worklet/level.mjs'];
 const MEDIA = '/media/tone.wav';
+const VIDEO = '/media/clip.wav';
 
 const h = browserSuite();
 
@@ -156,8 +165,9 @@ describe('the whole app through the worker', () => {
     // The media element asked for ranges: answered by the worker too (from the network the
     // first time, while the whole file is fetched over the relay for the next load).
     expect(first.get(MEDIA)?.fromSW).toBe(true);
+    expect(first.get(VIDEO)?.fromSW).toBe(true);
 
-    await waitCached(page, [...Object.keys(ASSETS), MEDIA, '/', '/boot.mjs']);
+    await waitCached(page, [...Object.keys(ASSETS), MEDIA, VIDEO, '/', '/boot.mjs']);
     log.reset();
     await page.reload();
     expect(await appResult(page)).toEqual(EXPECTED);
@@ -166,6 +176,7 @@ describe('the whole app through the worker', () => {
       expect({ path, fromSW: second.get(path)?.fromSW, source: second.get(path)?.source }).toEqual({ path, fromSW: true, source: 'cache' });
     }
     expect(second.get(MEDIA)).toMatchObject({ fromSW: true, source: 'cache', status: 206 });
+    expect(second.get(VIDEO)).toMatchObject({ fromSW: true, source: 'cache', status: 206 });
     expect(workletOverHttp).toBe(0);
     for (const [path, type] of Object.entries(ASSETS)) {
       const answer = await served(page, `${server.url}${path.slice(1)}`);
