@@ -34,6 +34,7 @@ export default defineConfig(({ mode }) => ({
   test: {
     environment: 'node',
     include: ['test/**/*.test.ts'],
+    globalSetup: ['test/support/global-setup.ts'],
     // Browser suites start Chromium and servers; two cores do not run several at once well.
     fileParallelism: false,
     testTimeout: 60_000,

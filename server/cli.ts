@@ -1,138 +1,121 @@
-import { parseArgs } from 'node:util';
+import { cac, type Command } from 'cac';
 import { resolve } from 'node:path';
 import { MODULE_TYPES } from '../protocol/file-types.js';
+import { assetFile, MISSING_BUILD } from './assets.js';
+import { loadConfig } from './config-file.js';
 import { exposureNote } from './hosts.js';
-import { RELAY_DEFAULTS, SERVE_DEFAULTS } from './options.js';
+import { initPublicDir } from './init.js';
+import { terminalLog, type Verbosity } from './log.js';
+import { RELAY_DEFAULTS, SERVE_DEFAULTS, type ServeOptions } from './options.js';
 import { createRelay } from './relay.js';
 import { serve } from './serve.js';
-import { assetFile, MISSING_BUILD } from './assets.js';
+import { VERSION } from './version.js';
+import { closest, UsageError, integer, list, parseHeaders, parseProxies } from './cli-values.js';
 
-const HELP = `modrelay — load browser ES modules through a Service Worker and a WebSocket relay.
-
-Usage:
-  modrelay relay <root> [options]   only the WebSocket relay, for apps with their own HTTP server
-  modrelay serve <root> [options]   static HTTP for <root> + /sw.js + /@modrelay/client.mjs + the relay
-  modrelay --help
-
-Options:
-  --port <n>            relay: WebSocket port (default ${RELAY_DEFAULTS.port}); serve: HTTP port (default ${SERVE_DEFAULTS.port}); 0 = any free port
-  --relay-port <n>      serve only: WebSocket port of the relay (default ${SERVE_DEFAULTS.relayPort})
-  --host <addr>         interface to listen on (default ${RELAY_DEFAULTS.host}: loopback only)
-  --allow-origin <url>  also accept sockets from this page origin, e.g. http://localhost:3000;
-                        repeatable (default: loopback origins of the relay's port and, under serve, the HTTP port)
-  --allowed-host <name> also accept requests whose Host is this name (".example.com": and its subdomains); repeatable
-                        (default: IP addresses, localhost, *.localhost and the --host name: DNS-rebinding protection)
-  --ext <.ext>          serve files with this extension, replacing the default list; repeatable
-                        (default ${RELAY_DEFAULTS.extensions.join(' ')})
-  --assets none         serve modules only (${Object.keys(MODULE_TYPES).join(' ')}), no other files
-  --max-file-size <n>   largest file the relay sends, in bytes; larger ones go over HTTP only (default ${RELAY_DEFAULTS.maxFileSize})
-  --debounce <ms>       watcher burst coalescing window in ms (default ${RELAY_DEFAULTS.debounceMs})
-  --no-watch            do not watch <root> (no module:updated / module:removed broadcasts)
-  --no-prewarm          do not read <root>'s modules ahead at start-up (by default up to 5,000 are)
-  -h, --help            show this help
-
-Dotfiles, dot-folders, keys and certificates (*.pem *.crt *.key id_*) and paths leaving <root> are never served;
-node_modules is served but not watched.
-`;
-
-class UsageError extends Error {}
-
-function assetsFlag(value: string | undefined): boolean | undefined {
-  if (value === undefined) return undefined;
-  if (value === 'none') return false;
-  if (value === 'all') return true;
-  throw new UsageError(`--assets takes "none" or "all", got "${value}"`);
+/** Flags of `relay` and `serve` alike. Defaults are written here; the API fills them in. */
+function shared(command: Command): Command {
+  return command
+    .option('--host <addr>', `interface to listen on (default ${RELAY_DEFAULTS.host}: loopback only)`)
+    .option('--allow-origin <url>', 'also accept sockets from this page origin, e.g. http://localhost:3000; repeatable')
+    .option('--allowed-host <name>', 'also accept requests whose Host is this name (".example.com": and subdomains); repeatable')
+    .option('--ext <.ext>', `serve files with this extension, replacing the default list; repeatable (default: ${RELAY_DEFAULTS.extensions.join(' ')})`)
+    .option('--assets <none|all>', `none: serve modules only (${Object.keys(MODULE_TYPES).join(' ')})`)
+    .option('--max-file-size <n>', `largest file the relay sends, in bytes (default ${RELAY_DEFAULTS.maxFileSize}); larger ones go over HTTP only`)
+    .option('--debounce <ms>', `watcher burst coalescing window (default ${RELAY_DEFAULTS.debounceMs})`)
+    .option('--no-watch', 'do not watch <root> (no module:updated / module:removed broadcasts)')
+    .option('--no-prewarm', "do not read <root>'s files ahead at start-up (by default up to 5,000 are)")
+    .option('--config <file>', 'options from this file (default: modrelay.config.{js,mjs,json} in <root>); flags win')
+    .option('--quiet', 'print only the start-up line and errors')
+    .option('--verbose', 'also print every request')
+    .example((bin) => `  ${bin} ${command.name} ./public --port 0`);
 }
 
-/** A flag's number; undefined when the flag is absent (the API fills defaults and checks ranges). */
-function integer(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value)) throw new UsageError(`--${name} must be a non-negative integer, got "${value}"`);
-  return Number(value);
-}
+/** The command the line chose, set by its action once cac checked flags and arguments. */
+let chosen: { name: 'serve' | 'relay' | 'init'; target: string; flags: Flags } | undefined;
+const choose = (name: 'serve' | 'relay' | 'init') => (target: string, flags: Flags) => { chosen = { name, target, flags }; };
 
-const FLAGS = {
-  port: { type: 'string' },
-  'relay-port': { type: 'string' },
-  host: { type: 'string' },
-  'allow-origin': { type: 'string', multiple: true },
-  'allowed-host': { type: 'string', multiple: true },
-  assets: { type: 'string' },
-  ext: { type: 'string', multiple: true },
-  'max-file-size': { type: 'string' },
-  debounce: { type: 'string' },
-  'no-watch': { type: 'boolean' },
-  'no-prewarm': { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+const cli = cac('modrelay');
+shared(cli.command('serve <root>', 'a dev server for <root>: static HTTP, /sw.js, /@modrelay/client.mjs and the relay'))
+  .option('--port <n>', `HTTP port (default ${SERVE_DEFAULTS.port}; 0 = any free port)`)
+  .option('--relay-port <n>', `WebSocket port of the relay (default ${SERVE_DEFAULTS.relayPort})`)
+  .option('--spa', 'history fallback: a GET navigation to a path with no file and no extension answers /index.html')
+  .option('--fallback <file>', 'like --spa, with this file instead of index.html')
+  .option('--proxy <prefix=url>', 'send requests under prefix (HTTP and WebSocket) to url, e.g. /api=http://127.0.0.1:8888; repeatable')
+  .option('--header <"Name: value">', 'add this header to every answer; repeatable')
+  .option('--open', 'open the page in the default browser')
+  .action(choose('serve'));
+shared(cli.command('relay <root>', 'only the WebSocket relay, for apps with their own HTTP server'))
+  .option('--port <n>', `WebSocket port (default ${RELAY_DEFAULTS.port}; 0 = any free port)`)
+  .action(choose('relay'));
+cli.command('init <public-dir>', "write modrelay's worker (sw.js) and client (modrelay-client.mjs) into an app's public folder")
+  .example((bin) => `  ${bin} init ./public`)
+  .action(choose('init'));
+cli.help((sections) => [
+  // cac shows the default of a --no- flag's option as "(default: true)": say nothing instead.
+  ...sections.map((section) => ({ ...section, body: section.body.replace(/ \(default: true\)/g, '') })),
+  { title: 'Never served', body: '  dotfiles and dot-folders, keys and certificates (*.pem *.crt *.key id_*), paths leaving <root>;\n  node_modules is served but not watched.' },
+]);
+cli.version(VERSION);
 
-type Flags = ReturnType<typeof parseArgs<{ options: typeof FLAGS }>>['values'];
+type Flags = Record<string, unknown>;
 
-/** The command line, checked: null when it asks for help. */
-function parseCommandLine(argv: string[]): { command: 'relay' | 'serve'; root: string; values: Flags } | null {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: FLAGS });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) return null;
-  const [command, root, ...extra] = positionals;
-  if (command !== 'relay' && command !== 'serve') {
-    throw new UsageError(command === undefined ? 'missing command: relay or serve' : `unknown command "${command}"`);
-  }
-  if (root === undefined) throw new UsageError(`missing <root>: modrelay ${command} <root>`);
-  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
-  if (command === 'relay' && values['relay-port'] !== undefined) throw new UsageError('--relay-port is for serve; use --port');
-  return { command, root, values };
-}
-
-async function main(argv: string[]): Promise<void> {
-  const line = parseCommandLine(argv);
-  if (!line) {
-    process.stdout.write(HELP);
-    return;
-  }
-  const { command, root, values } = line;
-  // Only what was given: createRelay() and serve() fill the defaults and check the values.
-  const common = {
+/** The command line's options, exactly what was given (the API fills in defaults and checks ranges). */
+function options(root: string, flags: Flags): ServeOptions {
+  const assets = flags.assets === undefined ? undefined : flags.assets === 'none' ? false : flags.assets === 'all' ? true : null;
+  if (assets === null) throw new UsageError(`--assets takes "none" or "all", got "${String(flags.assets)}"`);
+  const picked: ServeOptions = {
     root,
-    host: values.host,
-    allowOrigins: values['allow-origin'],
-    allowedHosts: values['allowed-host'],
-    assets: assetsFlag(values.assets),
-    extensions: values.ext,
-    maxFileSize: integer('max-file-size', values['max-file-size']),
-    debounceMs: integer('debounce', values.debounce),
-    watch: !values['no-watch'],
-    prewarm: !values['no-prewarm'],
+    host: flags.host as string | undefined,
+    allowOrigins: list(flags.allowOrigin),
+    allowedHosts: list(flags.allowedHost),
+    extensions: list(flags.ext),
+    assets,
+    maxFileSize: integer('max-file-size', flags.maxFileSize),
+    debounceMs: integer('debounce', flags.debounce),
+    watch: flags.watch === false ? false : undefined,
+    prewarm: flags.prewarm === false ? false : undefined,
+    port: integer('port', flags.port),
+    relayPort: integer('relay-port', flags.relayPort),
+    spa: flags.spa === true ? true : undefined,
+    fallback: flags.fallback as string | undefined,
+    proxy: flags.proxy === undefined ? undefined : parseProxies(list(flags.proxy)!),
+    headers: flags.header === undefined ? undefined : parseHeaders(list(flags.header)!),
   };
-  // For messages only.
-  const host = values.host ?? RELAY_DEFAULTS.host;
-  const shownRoot = resolve(root);
-  const port = integer('port', values.port);
-  const exposure = exposureNote(host, values['allowed-host'] ?? []);
-  if (exposure) console.warn(`modrelay: ${exposure}`);
+  return Object.fromEntries(Object.entries(picked).filter(([, value]) => value !== undefined)) as unknown as ServeOptions;
+}
 
+async function run(command: 'serve' | 'relay', root: string, flags: Flags): Promise<void> {
+  const verbosity: Verbosity = flags.quiet ? 'quiet' : flags.verbose ? 'verbose' : 'normal';
+  const log = terminalLog(verbosity);
+  const fromFile = await loadConfig(resolve(root), flags.config as string | undefined);
+  const merged: ServeOptions = { ...fromFile, ...options(root, flags), log };
+  const host = merged.host ?? RELAY_DEFAULTS.host;
+  const exposure = exposureNote(host, merged.allowedHosts ?? []);
+  if (exposure) log.warn(exposure);
   if (command === 'relay') {
-    const relay = await start(() => createRelay({ ...common, port }), host, port ?? RELAY_DEFAULTS.port);
-    console.log(`modrelay relay: ${relay.url} serving ${shownRoot}`);
+    const relay = await start(() => createRelay({ ...merged, port: merged.port }), host, merged.port ?? RELAY_DEFAULTS.port);
+    console.log(`modrelay relay: ${relay.url} serving ${resolve(root)}`);
     return stopOnSignals(relay.close);
   }
-  const relayPort = integer('relay-port', values['relay-port']);
-  if (assetFile('sw.js') === null || assetFile('client.mjs') === null) console.warn(`modrelay: warning: ${MISSING_BUILD}`);
-  const server = await start(() => serve({ ...common, port, relayPort }), host, port ?? SERVE_DEFAULTS.port, relayPort ?? SERVE_DEFAULTS.relayPort);
-  console.log(`modrelay serve: ${server.url} (relay ${server.relay.url}) serving ${shownRoot}`);
-  console.log(
-    [
-      `  Open ${server.url} — a page whose boot script calls registerModuleRelay() loads its modules through the Service Worker.`,
+  if (assetFile('sw.js') === null || assetFile('client.mjs') === null) log.warn(`warning: ${MISSING_BUILD}`);
+  const server = await start(() => serve(merged), host, merged.port ?? SERVE_DEFAULTS.port, merged.relayPort ?? SERVE_DEFAULTS.relayPort);
+  console.log(`modrelay serve: ${server.url} (relay ${server.relay.url}) serving ${resolve(root)}`);
+  if (verbosity !== 'quiet') {
+    console.log([
+      `  Open ${server.url} — a page whose boot script calls registerModuleRelay() loads its files through the Service Worker.`,
       '  DevTools → Network: add the x-modrelay-source response-header column (relay on a first load, cache on reloads).',
-      '  DevTools → Application: Service workers (sw.js), Cache storage (modrelay-v1), IndexedDB (modrelay → modules).',
-      '  Edit a module under the root: the page gets modrelay:update. Ctrl-C stops.',
-    ].join('\n'),
-  );
+      `  Status: ${server.url}@modrelay/status. Ctrl-C stops.`,
+    ].join('\n'));
+  }
+  if (flags.open) openBrowser(server.url);
   stopOnSignals(server.close);
+}
+
+function openBrowser(url: string): void {
+  const command = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'start' : 'xdg-open';
+  void import('node:child_process').then(({ spawn }) => {
+    spawn(command, [url], { stdio: 'ignore', detached: true }).on('error', () => console.warn(`modrelay: could not open a browser; open ${url}`)).unref();
+  });
 }
 
 function stopOnSignals(close: () => Promise<void>): void {
@@ -143,28 +126,61 @@ function stopOnSignals(close: () => Promise<void>): void {
     console.log(`modrelay: ${signal}, shutting down`);
     // A close that hangs (a stuck socket) must not keep the process alive.
     setTimeout(() => process.exit(0), 2000).unref();
-    close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
+    close().then(() => process.exit(0), () => process.exit(1));
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
 /** Starts a server, turning the errors a user can fix into one clear line. */
-async function start<T>(run: () => Promise<T>, host: string, ...ports: number[]): Promise<T> {
+async function start<T>(begin: () => Promise<T>, host: string, ...ports: number[]): Promise<T> {
   try {
-    return await run();
+    return await begin();
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const port = (error as { port?: number }).port ?? ports.join(' or ');
-    if (code === 'EADDRINUSE') throw new UsageError(`port ${port} on ${host} is already in use; choose another with --port${ports.length > 1 ? ' / --relay-port' : ''}`, { cause: error });
+    if (code === 'EADDRINUSE') throw new UsageError(`port ${port} on ${host} is already in use; choose another with --port${ports.length > 1 ? ' / --relay-port' : ''}`);
     if (code === 'EACCES') throw new UsageError(`not allowed to listen on ${host}:${port}`);
     if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new UsageError(`cannot listen on host ${host}`);
     if (error instanceof TypeError) throw new UsageError(error.message.replace(/^modrelay: /, ''));
     throw error;
   }
+}
+
+/** Unknown flags get the closest one this command has, or the command they belong to. */
+function explain(message: string, argv: string[]): string {
+  const unknown = /Unknown option `(-{1,2}[^`]+)`/.exec(message);
+  const command = cli.commands.find((c) => c.name === argv[0]);
+  if (!unknown) return message.replace(/^missing required args for command `([^`]+)`/, (_m, c: string) => `missing <${c.split(' <')[1]?.replace('>', '') ?? 'root'}>: modrelay ${c}`);
+  // cac names the flag camelCased (--relayPort): back to how it is typed.
+  const flag = unknown[1]!.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
+  const owner = cli.commands.find((c) => c !== command && c.options.some((o) => o.rawName.split(/[ ,]/)[0] === flag));
+  if (owner) return `${flag} is for ${owner.name}, not ${argv[0]}${flag === '--relay-port' ? '; use --port' : ''}`;
+  const names = [...(command?.options ?? []), ...cli.globalCommand.options].map((o) => o.rawName.split(/[ ,]/)[0]!);
+  const near = closest(flag, names);
+  return `unknown flag ${flag}${near ? `; did you mean ${near}?` : ''}`;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const known = new Set(cli.commands.map((c) => c.name));
+  const first = argv.find((arg) => !arg.startsWith('-'));
+  if (first === undefined && !argv.some((arg) => ['-h', '--help', '-v', '--version'].includes(arg))) throw new UsageError('missing command: serve, relay or init');
+  if (first !== undefined && argv[0] === first && !known.has(first)) throw new UsageError(`unknown command "${first}"`);
+  let parsed;
+  try {
+    parsed = cli.parse(['node', 'modrelay', ...argv], { run: false });
+  } catch (error) {
+    throw new UsageError(explain((error as Error).message, argv));
+  }
+  if (parsed.options.help || parsed.options.version) return;
+  try {
+    cli.runMatchedCommand(); // checks unknown flags and missing arguments, then sets `chosen`
+  } catch (error) {
+    throw new UsageError(explain((error as Error).message, argv));
+  }
+  if (!chosen) throw new UsageError('missing command: serve, relay or init');
+  if (chosen.name === 'init') return initPublicDir(chosen.target);
+  return run(chosen.name, chosen.target, chosen.flags);
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {

@@ -1,7 +1,8 @@
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { RELAY_PORT, SERVE_PORT } from '../protocol/defaults.js';
 import { FILE_TYPES, MODULE_TYPES } from '../protocol/file-types.js';
+import { SILENT, type Log } from './log.js';
 
 /** Options of `createRelay`. Every field but `root` is optional; defaults are in `RELAY_DEFAULTS`. */
 export interface RelayOptions {
@@ -45,6 +46,8 @@ export interface RelayOptions {
    * 1008 (its requests stop being read long before: memory stays bounded); default 30000.
    */
   stallTimeoutMs?: number;
+  /** Where to say what happens (changes, clients, refusals); default silent. The CLI prints to the terminal. */
+  log?: Log;
   /** Watch the root and broadcast changes; default true. */
   watch?: boolean;
   /**
@@ -106,7 +109,7 @@ export function resolveRelayOptions(options: RelayOptions): ResolvedRelayOptions
   } catch {
     // reported below
   }
-  if (!isDirectory) throw new TypeError(`modrelay: root folder not found: ${root}`);
+  if (!isDirectory) throw new TypeError(existsSync(root) ? `modrelay: root is not a folder: ${root}` : `modrelay: root folder not found: ${root}`);
 
   const extensions = options.extensions ?? Object.keys(options.assets === false ? MODULE_TYPES : FILE_TYPES);
   for (const ext of extensions) {
@@ -127,6 +130,7 @@ export function resolveRelayOptions(options: RelayOptions): ResolvedRelayOptions
     maxInFlight: positiveInteger('maxInFlight', options.maxInFlight ?? RELAY_DEFAULTS.maxInFlight),
     debounceMs: positiveInteger('debounceMs', options.debounceMs ?? RELAY_DEFAULTS.debounceMs, true),
     stallTimeoutMs: positiveInteger('stallTimeoutMs', options.stallTimeoutMs ?? RELAY_DEFAULTS.stallTimeoutMs),
+    log: options.log ?? SILENT,
     watch: options.watch ?? RELAY_DEFAULTS.watch,
     prewarm: options.prewarm ?? RELAY_DEFAULTS.prewarm,
   };
@@ -138,6 +142,14 @@ export interface ServeOptions extends Omit<RelayOptions, 'port'> {
   port?: number;
   /** Relay (WebSocket) port; default 8889; 0 picks a free one. */
   relayPort?: number;
+  /** History fallback: a GET navigation to a path with no file and no extension answers /index.html. */
+  spa?: boolean;
+  /** Like `spa`, answering with this root-relative file instead, e.g. '/app.html'. */
+  fallback?: string;
+  /** URL prefix → backend origin: requests under the prefix (HTTP and WebSocket) are proxied there, path kept. */
+  proxy?: Record<string, string>;
+  /** Headers added to every HTTP answer. */
+  headers?: Record<string, string>;
 }
 
 export const SERVE_DEFAULTS = { port: SERVE_PORT, relayPort: RELAY_PORT } as const;
@@ -145,12 +157,27 @@ export const SERVE_DEFAULTS = { port: SERVE_PORT, relayPort: RELAY_PORT } as con
 export interface ResolvedServeOptions {
   /** The HTTP port (the host and root are the relay's). */
   port: number;
+  /** The file navigations with no file answer, or null (no history fallback). */
+  fallback: string | null;
+  proxy: Record<string, string>;
+  headers: Record<string, string>;
   relay: ResolvedRelayOptions;
 }
 
 /** `resolveRelayOptions` for `serve`: the one place its options are checked. */
 export function resolveServeOptions(options: ServeOptions): ResolvedServeOptions {
-  const { port = SERVE_DEFAULTS.port, relayPort = SERVE_DEFAULTS.relayPort, ...relayOptions } = options ?? ({} as ServeOptions);
+  const { port = SERVE_DEFAULTS.port, relayPort = SERVE_DEFAULTS.relayPort, spa, fallback, proxy = {}, headers = {}, ...relayOptions } = options ?? ({} as ServeOptions);
   const relay = resolveRelayOptions({ ...relayOptions, port: relayPort } as RelayOptions);
-  return { port: checkPort('port', port), relay };
+  if (fallback !== undefined && (typeof fallback !== 'string' || fallback === '')) throw new TypeError('modrelay: fallback must be a file path under the root');
+  for (const [prefix, target] of Object.entries(proxy)) {
+    if (!prefix.startsWith('/')) throw new TypeError(`modrelay: a proxy prefix must start with "/", got ${JSON.stringify(prefix)}`);
+    if (!/^(https?|wss?):\/\/[^/]/.test(String(target))) throw new TypeError(`modrelay: proxy ${prefix} needs an http:// or https:// target, got ${JSON.stringify(target)}`);
+  }
+  for (const [name, value] of Object.entries(headers)) {
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) || typeof value !== 'string' || /[\r\n]/.test(value)) {
+      throw new TypeError(`modrelay: not a valid header: ${JSON.stringify(name)}: ${JSON.stringify(value)}`);
+    }
+  }
+  const file = fallback !== undefined ? `/${fallback.replace(/^\/+/, '')}` : spa ? '/index.html' : null;
+  return { port: checkPort('port', port), fallback: file, proxy, headers, relay };
 }

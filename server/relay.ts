@@ -52,7 +52,7 @@ export async function createRelayInternal(resolved: ResolvedRelayOptions): Promi
     limits: { maxPayload: resolved.maxPayload, maxInFlight: resolved.maxInFlight, maxFileSize: resolved.maxFileSize },
   };
 
-  const sockets = new Sockets(new HostAllowlist(resolved.host, resolved.allowedHosts), origins, { store, hello, maxInFlight: resolved.maxInFlight, slices: new Slices(), stallTimeoutMs: resolved.stallTimeoutMs }, resolved.maxPayload);
+  const sockets = new Sockets(new HostAllowlist(resolved.host, resolved.allowedHosts), origins, { store, hello, maxInFlight: resolved.maxInFlight, slices: new Slices(), stallTimeoutMs: resolved.stallTimeoutMs }, resolved.maxPayload, resolved.log);
   const http: HttpServer = createServer((_request, response) => {
     response.writeHead(426, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
     response.end('modrelay relay: connect with a WebSocket.\n');

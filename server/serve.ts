@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { realpathSync } from 'node:fs';
+import type { Duplex } from 'node:stream';
+import { DevProxy } from './dev-proxy.js';
 import { HostAllowlist } from './hosts.js';
 import { resolveServeOptions, type ServeOptions } from './options.js';
 import { ownFilesHandler } from './own-files.js';
@@ -22,18 +24,23 @@ export interface Server {
  * relay itself on its own port, which allows this HTTP server's loopback origins.
  */
 export async function serve(options: ServeOptions): Promise<Server> {
-  const { port, relay: relayOptions } = resolveServeOptions(options);
-  const { host } = relayOptions;
+  const { port, fallback, proxy, headers, relay: relayOptions } = resolveServeOptions(options);
+  const { host, log } = relayOptions;
   const relay = await createRelayInternal(relayOptions);
-  const files = staticHandler(realpathSync(relayOptions.root), relay.store);
+  const files = staticHandler(realpathSync(relayOptions.root), relay.store, fallback);
   const ownFiles = ownFilesHandler(() => relay.url);
   const hosts = new HostAllowlist(host, relayOptions.allowedHosts);
+  const backend = new DevProxy(proxy);
 
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     // DNS rebinding: a hostile name that resolves to this address must not read the root.
     if (!hosts.allows(request.headers.host)) {
+      log.warn(`Host ${request.headers.host} refused: add --allowed-host`);
       return plain(response, 403, `Forbidden: Host ${request.headers.host} is not allowed (add it with --allowed-host).\n`);
     }
+    for (const [name, value] of Object.entries(headers)) response.setHeader(name, value);
+    response.once('finish', () => log.debug(`${request.method} ${request.url} ${response.statusCode}`));
+    if (backend.web(request, response)) return;
     if (!(await ownFiles(request, response))) await files(request, response);
   };
   const http = createServer((request, response) => {
@@ -41,6 +48,10 @@ export async function serve(options: ServeOptions): Promise<Server> {
       if (!response.headersSent) plain(response, 500, 'modrelay: internal error.\n');
       else response.destroy();
     });
+  });
+  http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => {});
+    if (!hosts.allows(request.headers.host) || !backend.upgrade(request, socket, head)) socket.destroy();
   });
   try {
     await listen(http, port, host);
@@ -57,6 +68,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
     relay: { url: relay.url, port: relay.port, close: () => relay.close() },
     close: () => {
       closing ??= (async () => {
+        backend.close();
         http.closeAllConnections();
         await Promise.all([new Promise<void>((resolve) => http.close(() => resolve())), relay.close()]);
       })();

@@ -4,6 +4,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { ModuleRemoved, ModuleUpdated } from '../protocol/wire.js';
 import { openConnection, type Connection, type ConnectionContext } from './connection.js';
 import type { HostAllowlist } from './hosts.js';
+import type { Log } from './log.js';
 import type { OriginAllowlist } from './origins.js';
 import type { ChangeBatch } from './changes.js';
 
@@ -21,6 +22,7 @@ export class Sockets {
     private readonly origins: OriginAllowlist,
     private readonly context: ConnectionContext,
     maxPayload: number,
+    private readonly log: Log,
   ) {
     // permessage-deflate is off: slow and memory-fragmenting under concurrency (nodejs/node#8871),
     // and pointless on loopback. `noServer` so the upgrade is checked here, not in verifyClient.
@@ -30,16 +32,21 @@ export class Sockets {
   /** The HTTP server's 'upgrade' listener. */
   upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => {});
-    const refusal = !this.hosts.allows(request.headers.host)
-      ? `Host ${request.headers.host} is not allowed (add it with --allowed-host)`
-      : !this.origins.allows(request.headers.origin)
-        ? `Origin ${request.headers.origin} is not allowed (add it with --allow-origin)`
+    const { host, origin } = request.headers;
+    const refusal = !this.hosts.allows(host)
+      ? `Host ${host} is not allowed (add it with --allowed-host)`
+      : !this.origins.allows(origin)
+        ? `Origin ${origin} is not allowed (add it with --allow-origin)`
         : null;
     if (refusal) {
+      this.log.warn(!this.hosts.allows(host) ? `Host ${host} refused: add --allowed-host ${hostname(host)}` : `origin ${origin} refused: add --allow-origin ${origin}`);
       socket.end(`HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nmodrelay: ${refusal}.\n`);
       return;
     }
     this.wss.handleUpgrade(request, socket, head, (ws: WebSocket) => {
+      const who = origin ?? 'a client without Origin';
+      this.log.info(`connected: ${who} (${this.wss.clients.size} connected)`);
+      ws.once('close', () => this.log.info(`disconnected: ${who} (${this.wss.clients.size} connected)`));
       this.connections.set(ws, openConnection(ws, this.context));
     });
   }
@@ -48,15 +55,28 @@ export class Sockets {
     const frames: string[] = [];
     if (batch.updated.length > 0) frames.push(JSON.stringify({ type: 'module:updated', modules: batch.updated } satisfies ModuleUpdated));
     if (batch.removed.length > 0) frames.push(JSON.stringify({ type: 'module:removed', paths: batch.removed } satisfies ModuleRemoved));
+    let told = 0;
     for (const client of this.wss.clients) {
       const connection = this.connections.get(client);
       if (client.readyState !== client.OPEN || !connection) continue;
       for (const frame of frames) connection.notify(frame);
+      told++;
     }
+    const clients = `${told} client${told === 1 ? '' : 's'} told`;
+    for (const { path } of batch.updated) this.log.info(`updated ${path} (${clients})`);
+    for (const path of batch.removed) this.log.info(`removed ${path} (${clients})`);
   }
 
   close(): void {
     for (const client of this.wss.clients) client.terminate();
     this.wss.close();
+  }
+}
+
+function hostname(host: string | undefined): string {
+  try {
+    return new URL(`http://${host}`).hostname;
+  } catch {
+    return String(host);
   }
 }

@@ -25,7 +25,10 @@ import { openConfined, type ConfinedFile } from './read-file.js';
  * own request (no header) still gets `no-cache`, so a page without the worker is never
  * served an old file.
  */
-export function staticHandler(realRoot: string, store: ModuleStore): (request: IncomingMessage, response: ServerResponse) => Promise<void> {
+/** `fallback`: what a navigation to a path with no file and no extension answers (history routes), or null. */
+export function staticHandler(
+  realRoot: string, store: ModuleStore, fallback: string | null = null,
+): (request: IncomingMessage, response: ServerResponse) => Promise<void> {
   return async (request, response) => {
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       return plain(response, 405, 'Only GET and HEAD are served.\n', { allow: 'GET, HEAD' });
@@ -39,6 +42,10 @@ export function staticHandler(realRoot: string, store: ModuleStore): (request: I
       // Relative URLs in the index resolve against the folder only with the trailing slash.
       response.writeHead(301, { location: `${target.rawPath}/${target.query}` });
       return void response.end();
+    }
+    if (fallback && isNavigation(request) && extensionOf(target.path) === '' && (outcome.code === 'not-found' || outcome.code === 'unsupported-type')) {
+      const page = await store.handOut(fallback);
+      if (page.ok) return sendStored(request, response, page.module);
     }
     return refuse(response, outcome.code, outcome.message);
   };
@@ -74,6 +81,12 @@ function requestTarget(target: string):
   const checked = checkUrlPath(path);
   if (!checked.ok) return { ok: false, status: 403, message: `Forbidden: ${checked.message}.\n` };
   return { ok: true, path, rawPath, query: queryAt === -1 ? '' : target.slice(queryAt), segments: checked.segments, isFolderUrl };
+}
+
+/** A browser navigation (a reload at a pushed history route), not a fetch of a file. */
+function isNavigation(request: IncomingMessage): boolean {
+  const mode = request.headers['sec-fetch-mode'];
+  return mode === undefined ? (request.headers.accept ?? '').includes('text/html') : mode === 'navigate';
 }
 
 async function isFolder(realRoot: string, segments: string[]): Promise<boolean> {

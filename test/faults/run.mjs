@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'no
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureChromium } from '../../scripts/chromium.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const quick = process.argv.includes('--quick');
@@ -30,7 +31,7 @@ const git = (...args) => spawnSync('git', args, { cwd: repo, encoding: 'utf8' })
 const commit = git('rev-parse', '--short', 'HEAD') || 'unknown';
 const dirty = git('status', '--porcelain', '--', 'server', 'sw', 'client', 'protocol', 'test/faults')
   .split('\n').filter(Boolean).map((line) => line.slice(3));
-const chromium = spawnSync(process.env.MODRELAY_CHROMIUM || '/usr/bin/chromium', ['--version'], { encoding: 'utf8' }).stdout?.trim() || 'unknown';
+const chromium = spawnSync(ensureChromium(), ['--version'], { encoding: 'utf8' }).stdout?.trim() || 'unknown';
 const cell = (text) => String(text).replaceAll('|', '\\|').replaceAll('\n', ' ');
 const failed = rows.filter((r) => !r.pass);
 const command = quick ? 'npm run build && node test/faults/run.mjs --quick' : 'npm run test:faults';

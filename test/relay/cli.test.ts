@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server as NetServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sha256 } from '../support/sha256.js';
@@ -57,13 +58,36 @@ afterEach(async () => {
 afterAll(() => removeRoot(root));
 
 describe('modrelay --help', () => {
-  it('documents every command, flag and default, and exits 0', async () => {
+  it('lists every command, and each command\'s help documents its flags and defaults; exits 0', async () => {
     const cli = run('--help');
     expect(await cli.exit).toBe(0);
-    const help = cli.stdout();
-    for (const text of ['relay <root>', 'serve <root>', '--port', '--relay-port', '--host', '--allow-origin', '--ext', '--max-file-size', '--debounce', '--no-watch', '8889', '8080', '127.0.0.1', '.mjs .js', '16777216', '20']) {
-      expect(help).toContain(text);
+    for (const text of ['relay <root>', 'serve <root>', 'init <public-dir>']) expect(cli.stdout()).toContain(text);
+    const serveHelp = run('serve', '--help');
+    expect(await serveHelp.exit).toBe(0);
+    for (const text of ['--port', '--relay-port', '--host', '--allow-origin', '--allowed-host', '--ext', '--assets', '--max-file-size', '--debounce', '--no-watch', '--config', '--quiet', '--verbose', '8889', '8080', '127.0.0.1', '.mjs .js', '16777216', '20']) {
+      expect(serveHelp.stdout()).toContain(text);
     }
+  });
+});
+
+describe('modrelay --version and per-command help', () => {
+  it('prints the version of package.json', async () => {
+    const { version } = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-v']) {
+      const cli = run(flag);
+      expect(await cli.exit).toBe(0);
+      expect(cli.stdout()).toContain(`modrelay/${version}`);
+    }
+  });
+
+  it('serve --help lists serve\'s own flags, relay --help does not', async () => {
+    const serveHelp = run('serve', '--help');
+    expect(await serveHelp.exit).toBe(0);
+    for (const flag of ['--spa', '--fallback', '--proxy', '--header', '--relay-port', '--open']) expect(serveHelp.stdout()).toContain(flag);
+    const relayHelp = run('relay', '--help');
+    expect(await relayHelp.exit).toBe(0);
+    expect(relayHelp.stdout()).toContain('$ modrelay relay <root>');
+    expect(relayHelp.stdout()).not.toContain('--spa');
   });
 });
 
@@ -114,15 +138,19 @@ describe('modrelay relay', () => {
   it.each([
     [['relay', '/definitely/not/a/folder', '--port', '0'], 'root folder not found: /definitely/not/a/folder'],
     [['relay', '--port', '0'], 'missing <root>'],
-    [['relay', 'ROOT', '--bogus'], "Unknown option '--bogus'"],
+    [['relay', 'ROOT', '--bogus'], 'unknown flag --bogus'],
+    [['relay', 'ROOT', '--prot', '0'], 'unknown flag --prot; did you mean --port?'],
+    [['relay', 'ROOT/index.html', '--port', '0'], 'root is not a folder'],
+    [['serve', 'ROOT', '--assets', 'some'], '--assets takes "none" or "all"'],
+    [['serve', 'ROOT', '--proxy', 'api'], '--proxy takes prefix=url'],
     [['relay', 'ROOT', '--port', 'eighty'], '--port must be a non-negative integer'],
     [['relay', 'ROOT', '--port', '70000'], 'port must be at most 65535'],
     [['relay', 'ROOT', '--allow-origin', 'not a url', '--port', '0'], 'not an origin URL'],
-    [['relay', 'ROOT', '--relay-port', '1'], '--relay-port is for serve'],
+    [['relay', 'ROOT', '--relay-port', '1'], '--relay-port is for serve, not relay; use --port'],
     [['launch', 'ROOT'], 'unknown command "launch"'],
     [[], 'missing command'],
   ])('exits non-zero with a clear message for %j', async (args, message) => {
-    const cli = run(...args.map((arg) => (arg === 'ROOT' ? root : arg)));
+    const cli = run(...args.map((arg) => arg.replace(/^ROOT/, root)));
     expect(await cli.exit).not.toBe(0);
     expect(cli.stderr()).toContain(message);
     expect(cli.stderr()).toContain('--help');
