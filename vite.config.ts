@@ -1,12 +1,16 @@
+import { readFileSync } from 'node:fs';
 import { defineConfig } from 'vitest/config';
+
+const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string };
 
 /**
  * `vite build --mode sw`     → dist/sw.js, one classic script (module SWs have no
  *                              import()/importScripts(), and classic SWs run everywhere).
  * `vite build --mode client` → dist/client.mjs, one ES module for boot scripts.
  * `vite build --mode strategy` → dist/strategy.mjs, `ModuleRelayStrategy` for apps that
- *                              bundle their own Workbox worker; their bundler supplies the
- *                              Workbox, idb-keyval and partysocket it imports.
+ *                              bundle their own Workbox worker: self-contained (Workbox,
+ *                              idb-keyval and partysocket inside, `process.env.NODE_ENV`
+ *                              replaced), so the app's bundler needs no `define`.
  * `vitest`                   → the test suites (node environment; browser tests drive
  *                              Debian's Chromium through playwright-core).
  */
@@ -19,7 +23,8 @@ const LIBRARIES = {
 export default defineConfig(({ mode }) => ({
   // Workbox reads process.env.NODE_ENV, which does not exist in a worker; library mode
   // leaves it alone unless defined. 'production' also drops Workbox's dev logging.
-  define: { 'process.env.NODE_ENV': JSON.stringify('production') },
+  // __MODRELAY_VERSION__: the worker and the client carry the version they were built as.
+  define: { 'process.env.NODE_ENV': JSON.stringify('production'), __MODRELAY_VERSION__: JSON.stringify(version) },
   build: {
     outDir: 'dist',
     emptyOutDir: false,
@@ -28,7 +33,8 @@ export default defineConfig(({ mode }) => ({
     sourcemap: true,
     lib: LIBRARIES[mode as keyof typeof LIBRARIES] ?? LIBRARIES.client,
     rollupOptions: {
-      external: mode === 'strategy' ? /^(workbox-|idb-keyval|partysocket)/ : [],
+      // Names the file as ours (`modrelay init` replaces only its own copies) and its version.
+      output: { postBanner: `/*! modrelay ${version} */` },
     },
   },
   test: {

@@ -47,15 +47,16 @@ function answers(port) {
 }
 
 /**
- * Starts one Caddy process proxying each `port` to its `upstream` (a loopback URL).
+ * Starts one Caddy process: each site on its `port` either proxies to its `upstream` (a
+ * loopback URL) or serves the folder `root` (Caddy's file_server).
  * @param {string} dir  temporary folder for the Caddyfile and Caddy's own state
- * @param {{ port: number, upstream: string }[]} sites
+ * @param {({ port: number, upstream: string } | { port: number, root: string })[]} sites
  */
 export async function startCaddy(dir, sites) {
-  const blocks = sites.map(({ port, upstream }) => `http://127.0.0.1:${port} {
+  const blocks = sites.map((site) => `http://127.0.0.1:${site.port} {
 	bind 127.0.0.1
 	encode zstd gzip
-	reverse_proxy ${new URL(upstream).host}
+	${'root' in site ? `root * ${site.root}\n\tfile_server` : `reverse_proxy ${new URL(site.upstream).host}`}
 }`);
   const caddyfile = path.join(dir, 'Caddyfile');
   await writeFile(caddyfile, `{

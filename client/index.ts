@@ -12,7 +12,8 @@
  */
 import { RELAY_PORT, RELAY_URL_PLACEHOLDER, SERVED_EXTENSIONS } from '../protocol/defaults.js';
 import { encodeScriptUrl, type StoreName } from '../protocol/sw-url.js';
-import type { SwToPageMessage } from '../protocol/wire.js';
+import type { RelayState, SwToPageMessage } from '../protocol/wire.js';
+import { Feedback } from './feedback.js';
 import { evict, nothingCopied, prepareHttpCache, reportModules } from './http-cache.js';
 import { post } from './post.js';
 import { swapStylesheet } from './stylesheets.js';
@@ -50,6 +51,8 @@ export interface ModuleRelayClientOptions {
    * reload (even with `reloadOnUpdate`). Default true; false treats it like any other change.
    */
   hotStylesheets?: boolean;
+  /** Show an app that fails to load (a syntax error, a missing module) in an overlay, not only in the console. Default true. */
+  overlay?: boolean;
   /** Heartbeat interval while the page is visible, in ms; 0 turns it off. Default 20000. */
   heartbeatMs?: number;
 }
@@ -74,6 +77,12 @@ export interface ModuleRelayRegistration {
   error?: unknown;
   /** Calls `callback` for every module change; returns the unsubscribe function. */
   onUpdate(callback: (update: ModuleUpdate) => void): () => void;
+  /**
+   * The worker's link to the relay as last reported: `connected`, `connecting`,
+   * `relay-unreachable` or `origin-refused` (files then come over plain HTTP; the console says
+   * how to fix it).
+   */
+  relayState(): RelayState;
 }
 
 declare global {
@@ -88,6 +97,7 @@ export const DEFAULTS = {
   timeout: 5000,
   reloadOnUpdate: false,
   hotStylesheets: true,
+  overlay: true,
   heartbeatMs: 20_000,
 } as const;
 
@@ -104,11 +114,15 @@ function onUpdate(callback: (update: ModuleUpdate) => void): () => void {
 
 export async function registerModuleRelay(options: ModuleRelayClientOptions = {}): Promise<ModuleRelayRegistration> {
   const o = { ...DEFAULTS, ...options };
-  if (!('serviceWorker' in navigator)) return { status: 'unsupported', onUpdate };
+  const relayUrl = o.relayUrl ?? defaultRelayUrl();
+  const feedback = new Feedback(relayUrl, o.overlay);
+  // What every answer below carries besides its status.
+  const common = { onUpdate, relayState: () => feedback.state };
+  if (!('serviceWorker' in navigator)) return { status: 'unsupported', ...common };
   const container = navigator.serviceWorker;
-  listen(container, o.reloadOnUpdate, o.hotStylesheets, o.store === 'http-cache');
+  listen(container, feedback, o.reloadOnUpdate, o.hotStylesheets, o.store === 'http-cache');
 
-  const scriptUrl = encodeScriptUrl(o.swUrl, { ...o, relayUrl: o.relayUrl ?? defaultRelayUrl() });
+  const scriptUrl = encodeScriptUrl(o.swUrl, { ...o, relayUrl });
 
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timedOut = new Promise<'timeout'>((resolve) => { timer = setTimeout(resolve, o.timeout, 'timeout'); });
@@ -125,21 +139,21 @@ export async function registerModuleRelay(options: ModuleRelayClientOptions = {}
       // would compete with them); it copies the modules once it controls the page.
       void quiet.then(() => container.register(scriptUrl, { scope: o.scope }))
         .then(() => whenControlled).then(() => started(o.heartbeatMs), () => undefined);
-      return { status: 'first-visit', onUpdate };
+      return { status: 'first-visit', ...common };
     }
     const registration = await Promise.race([container.register(scriptUrl, { scope: o.scope }), timedOut]);
-    if (registration === 'timeout') return { status: 'timeout', onUpdate };
+    if (registration === 'timeout') return { status: 'timeout', ...common };
     const controlled = await Promise.race([whenControlled, timedOut]);
     if (controlled === 'controlled') {
       started(o.heartbeatMs);
       if (httpCache && (await Promise.race([prepareHttpCache(), timedOut])) !== 'ready') {
         await timedOut; // reloading, or the worker did not answer in time: the page goes on over HTTP
-        return { status: 'timeout', registration, onUpdate };
+        return { status: 'timeout', registration, ...common };
       }
     }
-    return { status: controlled, registration, onUpdate };
+    return { status: controlled, registration, ...common };
   } catch (error) {
-    return { status: 'failed', error, onUpdate };
+    return { status: 'failed', error, ...common };
   } finally {
     clearTimeout(timer);
   }
@@ -157,6 +171,7 @@ function loadedUrls(): string[] {
 /** Once controlled: cache what loaded before (offline boots), keep the worker awake. */
 function started(heartbeatMs: number): void {
   post({ source: 'modrelay', type: 'warm', urls: loadedUrls() });
+  post({ source: 'modrelay', type: 'status' });
   heartbeat(heartbeatMs);
 }
 
@@ -169,16 +184,19 @@ function heartbeat(ms: number): void {
 
 let listening = false;
 
-function listen(container: ServiceWorkerContainer, reloadOnUpdate: boolean, hotStylesheets: boolean, httpCache: boolean): void {
+function listen(container: ServiceWorkerContainer, feedback: Feedback, reloadOnUpdate: boolean, hotStylesheets: boolean, httpCache: boolean): void {
   if (listening) return;
   listening = true;
+  feedback.watchErrors();
   // Notices keep their order even when each waits for its eviction.
   let queue: Promise<unknown> = Promise.resolve();
   container.addEventListener('message', (event: MessageEvent<SwToPageMessage>) => {
     const message = event.data;
     if (!message || message.source !== 'modrelay') return;
+    if (message.type === 'relay:status') return feedback.status(message);
     if (message.type !== 'module:updated' && message.type !== 'module:removed') return;
     const hash = message.type === 'module:updated' ? message.hash : null;
+    feedback.updated(message.url, hash === null);
     const evicted = httpCache ? evict([message.url]) : undefined;
     queue = Promise.all([queue, evicted]).then(() => {
       dispatchEvent(new CustomEvent('modrelay:update', { detail: { url: message.url, hash } }));

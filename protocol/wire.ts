@@ -48,6 +48,8 @@ export interface Hello {
   protocol: ProtocolVersion;
   /** Random per relay process: a new id means a restart, so the SW revalidates. */
   relayId: string;
+  /** modrelay's version (package.json) on the relay's side: the page warns when its copies differ. */
+  version?: string;
   /** File extensions the relay serves, with the dot: [".mjs", ".js"]. */
   extensions: string[];
   limits: {
@@ -161,8 +163,12 @@ export interface SwToPageEvents {
   /** A module changed: `url` is the absolute URL the page imports it by. */
   'module:updated': { url: string; path: ModulePath; hash: Hash };
   'module:removed': { url: string; path: ModulePath };
-  /** The socket state changed; `validated` is true once the cache was checked. */
-  'relay:status': { connected: boolean; validated: boolean };
+  /**
+   * The socket state changed; `validated` is true once the cache was checked. `state` says
+   * why a worker is not connected (it asked the relay's status endpoint); the versions let
+   * the page warn when its copies of modrelay differ from the running relay.
+   */
+  'relay:status': { connected: boolean; validated: boolean; state: RelayState; relayVersion: string | null; workerVersion: string };
   /**
    * Answer to `store:prepare`, on the port it carried: the HTTP-cache copies are current
    * (`validated`: the relay vouched; else they were revalidated over HTTP, or are offline
@@ -172,10 +178,15 @@ export interface SwToPageEvents {
   'store:ready': { validated: boolean; changed: string[]; at: number };
 }
 
+/** The worker's link to the relay, as the page is told it. */
+export type RelayState = 'connecting' | 'connected' | 'relay-unreachable' | 'origin-refused';
+
 /** What the page posts to the SW, by name. */
 export interface PageToSwEvents {
   /** Keeps the SW from idling out while a page is visible; never needed for correctness. */
   heartbeat: Record<never, never>;
+  /** A page that just started asks for a `relay:status` (it missed the earlier ones). */
+  status: Record<never, never>;
   /** URLs the page loaded before the SW controlled it (page, boot script): cache them. */
   warm: { urls: string[] };
   /**

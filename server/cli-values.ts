@@ -7,8 +7,14 @@ export function list(value: unknown): string[] | undefined {
   return (Array.isArray(value) ? value : [value]).map(String);
 }
 
+/** A flag that takes one value: given twice, the last one wins (cac collects both). */
+export function last(value: unknown): unknown {
+  return Array.isArray(value) ? value[value.length - 1] : value;
+}
+
 /** A flag's number; undefined when absent (the API fills defaults and checks ranges). */
-export function integer(name: string, value: unknown): number | undefined {
+export function integer(name: string, given: unknown): number | undefined {
+  const value = last(given);
   if (value === undefined) return undefined;
   if (!/^\d+$/.test(String(value))) throw new UsageError(`--${name} must be a non-negative integer, got "${String(value)}"`);
   return Number(value);

@@ -10,7 +10,7 @@ import { RELAY_DEFAULTS, SERVE_DEFAULTS, type ServeOptions } from './options.js'
 import { createRelay } from './relay.js';
 import { serve } from './serve.js';
 import { VERSION } from './version.js';
-import { closest, UsageError, integer, list, parseHeaders, parseProxies } from './cli-values.js';
+import { closest, integer, last, list, parseHeaders, parseProxies, UsageError } from './cli-values.js';
 
 /** Flags of `relay` and `serve` alike. Defaults are written here; the API fills them in. */
 function shared(command: Command): Command {
@@ -61,11 +61,12 @@ type Flags = Record<string, unknown>;
 
 /** The command line's options, exactly what was given (the API fills in defaults and checks ranges). */
 function options(root: string, flags: Flags): ServeOptions {
-  const assets = flags.assets === undefined ? undefined : flags.assets === 'none' ? false : flags.assets === 'all' ? true : null;
-  if (assets === null) throw new UsageError(`--assets takes "none" or "all", got "${String(flags.assets)}"`);
+  const assetsFlag = last(flags.assets);
+  const assets = assetsFlag === undefined ? undefined : assetsFlag === 'none' ? false : assetsFlag === 'all' ? true : null;
+  if (assets === null) throw new UsageError(`--assets takes "none" or "all", got "${String(assetsFlag)}"`);
   const picked: ServeOptions = {
     root,
-    host: flags.host as string | undefined,
+    host: last(flags.host) as string | undefined,
     allowOrigins: list(flags.allowOrigin),
     allowedHosts: list(flags.allowedHost),
     extensions: list(flags.ext),
@@ -77,7 +78,7 @@ function options(root: string, flags: Flags): ServeOptions {
     port: integer('port', flags.port),
     relayPort: integer('relay-port', flags.relayPort),
     spa: flags.spa === true ? true : undefined,
-    fallback: flags.fallback as string | undefined,
+    fallback: last(flags.fallback) as string | undefined,
     proxy: flags.proxy === undefined ? undefined : parseProxies(list(flags.proxy)!),
     headers: flags.header === undefined ? undefined : parseHeaders(list(flags.header)!),
   };
@@ -87,7 +88,7 @@ function options(root: string, flags: Flags): ServeOptions {
 async function run(command: 'serve' | 'relay', root: string, flags: Flags): Promise<void> {
   const verbosity: Verbosity = flags.quiet ? 'quiet' : flags.verbose ? 'verbose' : 'normal';
   const log = terminalLog(verbosity);
-  const fromFile = await loadConfig(resolve(root), flags.config as string | undefined);
+  const fromFile = await start(() => loadConfig(resolve(root), last(flags.config) as string | undefined), '', 0);
   const merged: ServeOptions = { ...fromFile, ...options(root, flags), log };
   const host = merged.host ?? RELAY_DEFAULTS.host;
   const exposure = exposureNote(host, merged.allowedHosts ?? []);

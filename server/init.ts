@@ -28,7 +28,8 @@ export async function initPublicDir(dir: string): Promise<void> {
     const bytes = await readAsset(asset);
     if (bytes === null) throw new UsageError(MISSING_BUILD);
     const file = join(target, name);
-    if (existsSync(file) && !OURS.test((await readFile(file, 'utf8')).slice(0, 4096))) {
+    // A map is ours when its script was (the script comes first in FILES).
+    if (!name.endsWith('.map') && existsSync(file) && !OURS.test((await readFile(file, 'utf8')).slice(0, 200))) {
       throw new UsageError(`${file} exists and is not modrelay's: move it, or pick another folder`);
     }
     // The bundles name their source maps; the copies have other names.

@@ -11,6 +11,8 @@ import { OriginAllowlist } from './origins.js';
 import { prewarm } from './prewarm.js';
 import { Slices } from './slices.js';
 import { Sockets } from './sockets.js';
+import { sendStatus, STATUS_PATH, type StatusReport } from './status.js';
+import { VERSION } from './version.js';
 import { watchRoot, type RootWatcher } from './watcher.js';
 
 const PROTOCOL_VERSION: ProtocolVersion = 1;
@@ -30,6 +32,8 @@ export interface RelayInternals extends Relay {
   prewarmed: Promise<unknown>;
   /** The root's modules, read and hashed once per change: `serve` answers HTTP from it too. */
   store: ModuleStore;
+  /** What `GET /@modrelay/status` says now. */
+  report(): StatusReport;
 }
 
 /**
@@ -37,25 +41,29 @@ export interface RelayInternals extends Relay {
  * the root, and a watcher whose changes are broadcast to every socket.
  */
 export async function createRelay(options: RelayOptions): Promise<Relay> {
-  return createRelayInternal(resolveRelayOptions(options));
+  const { url, port, close } = await createRelayInternal(resolveRelayOptions(options));
+  return { url, port, close }; // exactly what `Relay` declares
 }
 
 export async function createRelayInternal(resolved: ResolvedRelayOptions): Promise<RelayInternals> {
   const realRoot = realpathSync(resolved.root);
   const origins = new OriginAllowlist(resolved.allowOrigins);
   const store = new ModuleStore(realRoot, resolved.extensions, resolved.maxFileSize);
-  const hello: Hello = {
-    type: 'hello',
-    protocol: PROTOCOL_VERSION,
-    relayId: randomUUID(),
-    extensions: [...resolved.extensions],
-    limits: { maxPayload: resolved.maxPayload, maxInFlight: resolved.maxInFlight, maxFileSize: resolved.maxFileSize },
-  };
+  const hello = helloOf(resolved);
 
-  const sockets = new Sockets(new HostAllowlist(resolved.host, resolved.allowedHosts), origins, { store, hello, maxInFlight: resolved.maxInFlight, slices: new Slices(), stallTimeoutMs: resolved.stallTimeoutMs }, resolved.maxPayload, resolved.log);
-  const http: HttpServer = createServer((_request, response) => {
+  const hosts = new HostAllowlist(resolved.host, resolved.allowedHosts);
+  const sockets = new Sockets(hosts, origins, { store, hello, maxInFlight: resolved.maxInFlight, slices: new Slices(), stallTimeoutMs: resolved.stallTimeoutMs }, resolved.maxPayload, resolved.log);
+  const http: HttpServer = createServer((request, response) => {
+    // The worker asks here why it cannot connect (down, or its origin refused): see sw/link.ts.
+    if (request.method === 'GET' && request.url?.split('?')[0] === STATUS_PATH && hosts.allows(request.headers.host)) {
+      return sendStatus(request, response, report(), origins.allows(request.headers.origin));
+    }
     response.writeHead(426, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
     response.end('modrelay relay: connect with a WebSocket.\n');
+  });
+  const report = (): StatusReport => ({
+    version: VERSION, root: realRoot, clients: sockets.size, known: store.knownPaths().length,
+    watcher: watcher ? 'watching' : 'off', changes: sockets.changes,
   });
   http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => sockets.upgrade(request, socket, head));
 
@@ -83,6 +91,7 @@ export async function createRelayInternal(resolved: ResolvedRelayOptions): Promi
     origins,
     prewarmed,
     store,
+    report,
     close: () => {
       closing ??= (async () => {
         stopPrewarm.abort();
@@ -94,6 +103,18 @@ export async function createRelayInternal(resolved: ResolvedRelayOptions): Promi
       })();
       return closing;
     },
+  };
+}
+
+/** The first frame of every connection: what this relay is and what it allows. */
+function helloOf(resolved: ResolvedRelayOptions): Hello {
+  return {
+    type: 'hello',
+    protocol: PROTOCOL_VERSION,
+    relayId: randomUUID(),
+    version: VERSION,
+    extensions: [...resolved.extensions],
+    limits: { maxPayload: resolved.maxPayload, maxInFlight: resolved.maxInFlight, maxFileSize: resolved.maxFileSize },
   };
 }
 

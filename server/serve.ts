@@ -9,6 +9,7 @@ import { ownFilesHandler } from './own-files.js';
 import { plain } from './plain.js';
 import { createRelayInternal, listen, urlHost, type Relay } from './relay.js';
 import { staticHandler } from './static.js';
+import { sendStatus, STATUS_PATH } from './status.js';
 
 export interface Server {
   /** http://127.0.0.1:PORT/ */
@@ -41,6 +42,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
     for (const [name, value] of Object.entries(headers)) response.setHeader(name, value);
     response.once('finish', () => log.debug(`${request.method} ${request.url} ${response.statusCode}`));
     if (backend.web(request, response)) return;
+    if (request.method === 'GET' && request.url?.split('?')[0] === STATUS_PATH) return sendStatus(request, response, relay.report());
     if (!(await ownFiles(request, response))) await files(request, response);
   };
   const http = createServer((request, response) => {

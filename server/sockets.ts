@@ -13,6 +13,8 @@ import type { ChangeBatch } from './changes.js';
  * `Connection` per socket, and broadcasts of the watcher's changes to all of them.
  */
 export class Sockets {
+  /** The last announced changes, newest first (the status report shows them). */
+  readonly changes: { at: string; path: string; change: 'updated' | 'removed' }[] = [];
   /** Each socket's connection, so broadcasts queue behind its answers (see Connection.notify). */
   private readonly connections = new WeakMap<WebSocket, Connection>();
   private readonly wss: WebSocketServer;
@@ -63,8 +65,20 @@ export class Sockets {
       told++;
     }
     const clients = `${told} client${told === 1 ? '' : 's'} told`;
-    for (const { path } of batch.updated) this.log.info(`updated ${path} (${clients})`);
-    for (const path of batch.removed) this.log.info(`removed ${path} (${clients})`);
+    const at = new Date().toISOString();
+    for (const { path } of batch.updated) {
+      this.log.info(`updated ${path} (${clients})`);
+      this.changes.unshift({ at, path, change: 'updated' });
+    }
+    for (const path of batch.removed) {
+      this.log.info(`removed ${path} (${clients})`);
+      this.changes.unshift({ at, path, change: 'removed' });
+    }
+    this.changes.length = Math.min(this.changes.length, 20);
+  }
+
+  get size(): number {
+    return this.wss.clients.size;
   }
 
   close(): void {

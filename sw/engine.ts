@@ -1,6 +1,6 @@
 import { OWN_PATH_PREFIX } from '../protocol/defaults.js';
 import { extensionOf } from '../protocol/file-types.js';
-import type { Hello, ModulePath, ModuleRemoved, ModuleUpdated, SwToPageMessage } from '../protocol/wire.js';
+import type { Hello, ModulePath, ModuleRemoved, ModuleUpdated, RelayState, SwToPageMessage } from '../protocol/wire.js';
 import { CacheStorageStore } from './cache-storage-store.js';
 import { Epochs } from './epochs.js';
 import { releaseLeftovers } from './http-cache-records.js';
@@ -12,12 +12,15 @@ import { Announcements, postToPages } from './pages.js';
 import { Pushes } from './pushes.js';
 import { RelayAnswers } from './relay-answers.js';
 import { RelaySocket } from './relay-socket.js';
+import { diagnose } from './relay-state.js';
 import { relayPath } from './route.js';
 import { routable } from './static-routes.js';
 import type { AnyStore } from './store.js';
 import { Confirmations, validate } from './validation.js';
 
 declare const self: ServiceWorkerGlobalScope;
+/** The version this worker was built as (vite.config.ts). */
+declare const __MODRELAY_VERSION__: string;
 
 /**
  * At most this many edited modules of one `module:updated` batch are fetched ahead of the
@@ -25,6 +28,8 @@ declare const self: ServiceWorkerGlobalScope;
  * so its requests do not queue behind a refresh it may never need.
  */
 const MAX_REFRESH = 32;
+/** The relay's status is asked at most this often while the link stays down. */
+const DIAGNOSE_MS = 1000;
 
 /**
  * The engine shared by our own sw.js and the Workbox strategy, one per worker: it owns the
@@ -46,6 +51,10 @@ export class Engine {
   readonly confirmations: Confirmations;
   private readonly stores: AnyStore[];
   private readonly announcements = new Announcements();
+  /** What the page is told about the link (relay:status). */
+  private relayState: RelayState = 'connecting';
+  private relayVersion: string | null = null;
+  private diagnosedAt = 0;
 
   constructor(options: ModuleRelayOptions = {}) {
     const o = (this.options = resolveOptions(options, self));
@@ -62,11 +71,12 @@ export class Engine {
     this.socket = new RelaySocket(o.relayUrl, {
       ready: (hello) => this.onReady(hello),
       down: () => this.onDown(),
+      stillDown: () => this.diagnose(),
       module: (header, body) => this.relay.received(header, body),
       updated: (message) => this.onUpdated(message),
       removed: (message) => this.onRemoved(message),
     });
-    this.link = new Link(this.socket, o.budget, (status) => void postToPages({ source: 'modrelay', type: 'relay:status', ...status }));
+    this.link = new Link(this.socket, o.budget, () => this.postStatus());
     this.pushes = new Pushes(o.budget, (path) => this.urlOf(path));
     this.relay = new RelayAnswers(this.socket, this.link, this.pushes, this.cache, this.epochs, this.refused, o.budget, (path) => this.urlOf(path));
     this.confirmations = new Confirmations(this.socket, [this.cache], () => this.link.live());
@@ -89,14 +99,38 @@ export class Engine {
     return path !== null && !path.startsWith(OWN_PATH_PREFIX) && this.serves(path) && extensionOf(path) !== '.html' ? path : null;
   }
 
-  private onReady(_hello: Hello): void {
+  /** Tells every page how the link is (relay:status). */
+  postStatus(): void {
+    void postToPages({
+      source: 'modrelay', type: 'relay:status', connected: this.socket.state === 'ready', validated: this.link.validated,
+      state: this.relayState, relayVersion: this.relayVersion, workerVersion: __MODRELAY_VERSION__,
+    });
+  }
+
+  private onReady(hello: Hello): void {
+    this.relayState = 'connected';
+    this.relayVersion = hello.version ?? null;
     const link = this.link.up();
     void validate(this.stores, this.socket).then((ok) => this.link.settle(link, ok));
   }
 
   private onDown(): void {
+    this.relayState = 'connecting';
     this.link.down();
     this.pushes.dropAll();
+    this.diagnosedAt = 0; // a link that just dropped is asked about at once
+    this.diagnose();
+  }
+
+  /** Asks the relay why the socket does not connect (sw/relay-state.ts); at most once per DIAGNOSE_MS. */
+  private diagnose(): void {
+    if (Date.now() - this.diagnosedAt < DIAGNOSE_MS) return;
+    this.diagnosedAt = Date.now();
+    void diagnose(this.options.relayUrl).then((state) => {
+      if (this.socket.state === 'ready' || state === this.relayState) return;
+      this.relayState = state;
+      this.postStatus();
+    });
   }
 
   private onUpdated({ modules }: ModuleUpdated): void {

@@ -20,7 +20,7 @@ export class Link {
   constructor(
     private readonly socket: RelaySocket<unknown>,
     private readonly budget: number,
-    private readonly onChange: (status: { connected: boolean; validated: boolean }) => void,
+    private readonly onChange: () => void,
   ) {}
 
   /** The socket said hello: a new link, not validated yet. Returns its id. */
@@ -76,6 +76,6 @@ export class Link {
     const fired = this.changed;
     this.changed = deferred();
     fired.resolve();
-    this.onChange({ connected: this.socket.state === 'ready', validated: this.validated });
+    this.onChange();
   }
 }

@@ -12,6 +12,9 @@ export function onPageMessage(engine: Engine, event: ExtendableMessageEvent): vo
       // Receiving it already reset the idle timer; also retry a dropped link now.
       engine.socket.kick();
       return;
+    case 'status':
+      engine.postStatus();
+      return;
     case 'warm':
       if (Array.isArray(message.urls)) event.waitUntil(warm(engine, message.urls));
       return;

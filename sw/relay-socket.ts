@@ -13,6 +13,8 @@ export interface RelaySocketEvents<Frame> {
   ready(hello: Hello): void;
   /** The link dropped (or a connection attempt failed). Pending requests were rejected. */
   down(): void;
+  /** Another connection attempt failed while the link was down already. */
+  stillDown(): void;
   /**
    * Every module frame, pushed or answering a request. Called synchronously in wire order,
    * so the owner can note a `push` list before the pushed frames arrive; what it returns is
@@ -143,6 +145,7 @@ export class RelaySocket<Frame> {
     for (const waiting of this.pending.values()) waiting.reject(error);
     this.pending.clear();
     if (wasUp) this.events.down();
+    else this.events.stillDown();
   }
 
   private receive(data: unknown): void {

@@ -1,4 +1,5 @@
 import { Strategy, type StrategyHandler } from 'workbox-strategies';
+export { registerRoute } from 'workbox-routing';
 import { SERVED_EXTENSIONS } from '../protocol/defaults.js';
 import { fetchModule } from './fetch-module.js';
 import { fetchRange } from './fetch-range.js';
@@ -12,7 +13,13 @@ declare const self: ServiceWorkerGlobalScope;
 /**
  * modrelay inside an existing Workbox service worker:
  *
+ *   import { registerRoute, moduleRelayMatch, ModuleRelayStrategy } from 'modrelay/strategy';
  *   registerRoute(moduleRelayMatch(), new ModuleRelayStrategy({ relayUrl: 'ws://localhost:8889/' }));
+ *
+ * The bundle carries the Workbox it uses (built for production: no `process.env.NODE_ENV`
+ * left for the app's bundler to define) and re-exports Workbox's `registerRoute`, so an app
+ * needs no Workbox package of its own. An app that has its own workbox-routing can pass the
+ * strategy to its own `registerRoute` instead (one router: use one of them for all routes).
  *
  * Construct it while the worker script first runs (as Workbox routes are): it opens the
  * relay socket and listens for the page's `warm`/`heartbeat` messages. Modules are cached

@@ -10,14 +10,15 @@ import { waitCached, waitUpdates } from '../support/wait.js';
 /**
  * An app that already has its own service worker mounts modrelay as a Workbox strategy,
  * exactly as docs/integration.md says: the packaged `dist/strategy.mjs` (export
- * `modrelay/strategy`, built by `npm run build`) and Workbox's own `registerRoute`.
+ * `modrelay/strategy`, built by `npm run build`) and the `registerRoute` it re-exports,
+ * bundled in Vite's library mode with no `define` (Workbox would need one for its own
+ * `process.env.NODE_ENV`; the strategy carries a Workbox built for production).
  */
 const PROJECT = fileURLToPath(new URL('../..', import.meta.url));
 const STRATEGY = fileURLToPath(new URL('../../dist/strategy.mjs', import.meta.url));
 
 const APP_WORKER = `
-import { registerRoute } from 'workbox-routing';
-import { ModuleRelayStrategy, moduleRelayMatch } from ${JSON.stringify(STRATEGY)};
+import { registerRoute, ModuleRelayStrategy, moduleRelayMatch } from ${JSON.stringify(STRATEGY)};
 const relayUrl = new URL(self.location.href).searchParams.get('relay');
 self.addEventListener('install', () => self.skipWaiting());
 self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
@@ -49,7 +50,6 @@ async function buildAppWorker(outDir: string): Promise<void> {
   try {
     await build({
       configFile: false, logLevel: 'silent',
-      define: { 'process.env.NODE_ENV': JSON.stringify('production') },
       build: {
         outDir, emptyOutDir: false, minify: false,
         lib: { entry: join(src, 'app-sw.js'), formats: ['iife'], name: 'appSw', fileName: () => 'app-sw.js' },

@@ -2,7 +2,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server as NetServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sha256 } from '../support/sha256.js';
@@ -34,10 +35,10 @@ function run(...args: string[]): Run {
 }
 
 /** Waits (bounded) until stdout matches, failing with what the process printed. */
-async function waitFor(process: Run, pattern: RegExp, timeoutMs = 15_000): Promise<RegExpMatchArray> {
+async function waitFor(process: Run, pattern: RegExp, timeoutMs = 15_000, stream: 'stdout' | 'stderr' = 'stdout'): Promise<RegExpMatchArray> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const match = process.stdout().match(pattern);
+    const match = process[stream]().match(pattern);
     if (match) return match;
     if (process.child.exitCode !== null) break;
     await new Promise((resolve) => setTimeout(resolve, 20));
@@ -196,3 +197,79 @@ describe('modrelay serve', () => {
     }
   });
 });
+
+describe('modrelay serve: config file and terminal lines', () => {
+  it('reads modrelay.config.json from the root; a flag wins over it; an unknown key is refused', async () => {
+    const dir = await tempRoot({ 'index.html': '<p>shell</p>', 'modrelay.config.json': JSON.stringify({ spa: true, headers: { 'X-From': 'file' } }) });
+    try {
+      const cli = run('serve', dir, '--port', '0', '--relay-port', '0', '--header', 'X-From: flag');
+      const [, httpUrl] = await waitFor(cli, /modrelay serve: (http:\/\/\S+) /);
+      const answer = await new Promise<{ status: number; from: string | undefined }>((resolve, reject) => {
+        httpRequest(new URL('/deep/route', httpUrl), { headers: { 'sec-fetch-mode': 'navigate' } }, (response) => {
+          response.resume();
+          resolve({ status: response.statusCode ?? 0, from: response.headers['x-from'] as string | undefined });
+        }).on('error', reject).end();
+      });
+      expect(answer).toEqual({ status: 200, from: 'flag' });
+    } finally {
+      await removeRoot(dir);
+    }
+    const bad = await tempRoot({ 'modrelay.config.json': JSON.stringify({ spaa: true }) });
+    try {
+      const cli = run('serve', bad, '--port', '0', '--relay-port', '0');
+      expect(await cli.exit).toBe(2);
+      expect(cli.stderr()).toContain('unknown option spaa');
+    } finally {
+      await removeRoot(bad);
+    }
+  });
+
+  it('prints a line per client, per announced change (with how many clients were told) and per refused origin with the fix', async () => {
+    const dir = await tempRoot({ 'a.mjs': 'export const a = 1;\n' });
+    try {
+      const cli = run('serve', dir, '--port', '0', '--relay-port', '0');
+      const [, httpUrl, wsUrl] = await waitFor(cli, /modrelay serve: (http:\/\/\S+) \(relay (ws:\/\/\S+)\)/);
+      const origin = new URL(httpUrl!).origin;
+      const socket = await TestClient.open(wsUrl!, origin);
+      await socket.hello();
+      await waitFor(cli, new RegExp(`connected: ${origin} \\(1 connected\\)`));
+      await writeFile(join(dir, 'a.mjs'), 'export const a = 2;\n');
+      await waitFor(cli, /updated \/a\.mjs \(1 client told\)/);
+      expect(await TestClient.refusal(wsUrl!, 'http://localhost:3000')).toBe(403);
+      await waitFor(cli, /origin http:\/\/localhost:3000 refused: add --allow-origin http:\/\/localhost:3000/, 5000, 'stderr');
+      socket.close();
+      await waitFor(cli, new RegExp(`disconnected: ${origin}`));
+      // --quiet: the start-up line only.
+      const quiet = run('serve', dir, '--port', '0', '--relay-port', '0', '--quiet');
+      await waitFor(quiet, /modrelay serve:/);
+      expect(quiet.stdout()).not.toContain('Open http');
+    } finally {
+      await removeRoot(dir);
+    }
+  });
+});
+
+describe('modrelay init', () => {
+  it('writes the worker and the client into a public folder, prints the two boot lines, replaces only its own copies', async () => {
+    const dir = await tempRoot({});
+    try {
+      const cli = run('init', join(dir, 'public'));
+      expect(await cli.exit).toBe(0);
+      expect(cli.stdout()).toContain("await import('./modrelay-client.mjs')");
+      expect(cli.stdout()).toContain("registerModuleRelay({ swUrl: '/modrelay-sw.js'");
+      const sw = await readFile(join(dir, 'public', 'modrelay-sw.js'), 'utf8');
+      expect(sw).toBe((await readFile(new URL('../../dist/sw.js', import.meta.url), 'utf8')).replace('sourceMappingURL=sw.js.map', 'sourceMappingURL=modrelay-sw.js.map'));
+      expect(sw.startsWith('/*! modrelay ')).toBe(true);
+      expect(await readFile(join(dir, 'public', 'modrelay-client.mjs'), 'utf8')).toContain('registerModuleRelay');
+      const again = run('init', join(dir, 'public'));
+      expect(await again.exit).toBe(0);
+      await writeFile(join(dir, 'public', 'modrelay-sw.js'), 'self.addEventListener("fetch", () => {});\n');
+      const clash = run('init', join(dir, 'public'));
+      expect(await clash.exit).toBe(2);
+      expect(clash.stderr()).toContain('is not modrelay');
+    } finally {
+      await removeRoot(dir);
+    }
+  });
+});
+

@@ -1,0 +1,66 @@
+import type { RelayState, SwToPageEvents } from '../protocol/wire.js';
+
+/** The version this client was built as (vite.config.ts). */
+declare const __MODRELAY_VERSION__: string;
+
+type Status = SwToPageEvents['relay:status'];
+
+/**
+ * What the developer sees in the browser console: a line per change, a warning when the
+ * worker cannot reach the relay (and why, with the fix), one when the page's copies of
+ * modrelay differ from the running relay, and a clear report when the app fails to load.
+ */
+export class Feedback {
+  /** The worker's link as last reported ('connecting' until the worker says). */
+  state: RelayState = 'connecting';
+  private warnedVersion = false;
+
+  constructor(private readonly relayUrl: string, private readonly overlay: boolean) {}
+
+  updated(url: string, removed: boolean): void {
+    console.info(`[modrelay] ${removed ? 'removed' : 'updated'} ${new URL(url).pathname}`);
+  }
+
+  status(status: Status): void {
+    const before = this.state;
+    this.state = status.state;
+    if (status.state !== before && status.state === 'origin-refused') {
+      console.warn(`[modrelay] the relay at ${this.relayUrl} refused this page's origin: start it with --allow-origin ${location.origin}. Files come over plain HTTP meanwhile.`);
+    } else if (status.state !== before && status.state === 'relay-unreachable') {
+      console.warn(`[modrelay] the relay at ${this.relayUrl} is unreachable (is \`modrelay relay\` or \`modrelay serve\` running?). Files come over plain HTTP meanwhile.`);
+    } else if (status.state === 'connected' && before !== 'connected' && before !== 'connecting') {
+      console.info(`[modrelay] connected to the relay at ${this.relayUrl}`);
+    }
+    const mine = __MODRELAY_VERSION__;
+    const stale = [status.relayVersion, status.workerVersion].some((version) => version !== null && version !== mine);
+    if (stale && !this.warnedVersion) {
+      this.warnedVersion = true;
+      console.warn(`[modrelay] versions differ: client ${mine}, worker ${status.workerVersion}, relay ${status.relayVersion ?? 'unknown'}. If you copied modrelay's files (modrelay init), run \`npx modrelay init\` again.`);
+    }
+  }
+
+  /** Reports errors that stop the app: a module that fails to load or parse, with its file and line. */
+  watchErrors(): void {
+    addEventListener('error', (event) => {
+      const where = event.filename ? ` (${new URL(event.filename, location.href).pathname}:${event.lineno}:${event.colno})` : '';
+      this.report(`${event.message}${where}`);
+    });
+    addEventListener('unhandledrejection', (event) => {
+      const reason = event.reason as { name?: string; message?: string; stack?: string } | undefined;
+      if (reason?.name === 'SyntaxError' || reason?.name === 'TypeError') this.report(`${reason.name}: ${reason.message ?? ''}`);
+    });
+  }
+
+  private report(text: string): void {
+    console.error(`[modrelay] the app failed to load: ${text}`);
+    if (!this.overlay || typeof document === 'undefined') return;
+    const box = document.createElement('pre');
+    box.id = 'modrelay-error';
+    box.textContent = `modrelay: the app failed to load\n\n${text}\n\n(click to close)`;
+    box.style.cssText = 'position:fixed;inset:auto 1rem 1rem 1rem;z-index:2147483647;margin:0;padding:1rem;'
+      + 'background:#1e1e1e;color:#ff8080;font:13px/1.5 ui-monospace,monospace;white-space:pre-wrap;border-radius:6px;cursor:pointer';
+    box.onclick = () => box.remove();
+    document.getElementById('modrelay-error')?.remove();
+    (document.body ?? document.documentElement).append(box);
+  }
+}

@@ -1,0 +1,47 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ModulePath } from '../protocol/wire.js';
+
+/** What `GET /@modrelay/status` answers (serve's HTTP port and the relay's own). */
+export interface StatusReport {
+  version: string;
+  root: string;
+  /** Sockets open now. */
+  clients: number;
+  /** Files the relay read or handed out. */
+  known: number;
+  watcher: 'watching' | 'off';
+  /** The last announced changes, newest first. */
+  changes: { at: string; path: ModulePath; change: 'updated' | 'removed' }[];
+}
+
+export const STATUS_PATH = '/@modrelay/status';
+
+/**
+ * The status as JSON, or as a small HTML page for a browser asking for one. `origin`: the
+ * page origin asking across origins (the worker probing the relay); it gets `originAllowed`
+ * and, when refused, nothing but the version.
+ */
+export function sendStatus(request: IncomingMessage, response: ServerResponse, report: StatusReport, originAllowed?: boolean): void {
+  const origin = request.headers.origin;
+  const headers: Record<string, string> = { 'cache-control': 'no-store' };
+  if (origin !== undefined) headers['access-control-allow-origin'] = origin;
+  const body = originAllowed === false ? { version: report.version, originAllowed } : { ...report, ...(originAllowed === undefined ? {} : { originAllowed }) };
+  if ((request.headers.accept ?? '').includes('text/html') && origin === undefined) {
+    response.writeHead(200, { ...headers, 'content-type': 'text/html; charset=utf-8' });
+    return void response.end(html(report));
+  }
+  response.writeHead(200, { ...headers, 'content-type': 'application/json; charset=utf-8' });
+  response.end(`${JSON.stringify(body, null, 2)}\n`);
+}
+
+const escape = (text: string) => text.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+
+function html(report: StatusReport): string {
+  const rows = report.changes.map((c) => `<tr><td>${escape(c.at)}</td><td>${c.change}</td><td><code>${escape(c.path)}</code></td></tr>`).join('');
+  return `<!doctype html><meta charset="utf-8"><title>modrelay status</title>
+<style>body{font:15px/1.5 system-ui,sans-serif;margin:2rem}td{padding:0 1rem 0 0}</style>
+<h1>modrelay ${escape(report.version)}</h1>
+<p>Root <code>${escape(report.root)}</code> · ${report.clients} client(s) connected · ${report.known} file(s) known · watcher ${report.watcher}</p>
+<h2>Last changes</h2><table>${rows || '<tr><td>none yet</td></tr>'}</table>
+<p><a href="${STATUS_PATH}" type="application/json">JSON</a>: <code>curl ${STATUS_PATH}</code></p>`;
+}
