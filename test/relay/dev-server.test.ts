@@ -102,6 +102,23 @@ describe('serve as a dev server', () => {
     }
   });
 
+  it('/@modrelay/status: JSON on serve and on the relay\'s port (there: CORS, and nothing but the version for a refused origin); HTML for a browser', async () => {
+    const server = await start({});
+    await fetch(new URL('/a.mjs', server.url));
+    const status = await (await fetch(new URL('/@modrelay/status', server.url))).json() as Record<string, unknown>;
+    expect(status).toMatchObject({ version: expect.stringMatching(/^\d+\.\d+\.\d+/), clients: 0, watcher: 'watching', changes: [] });
+    expect(status.known).toBeGreaterThanOrEqual(1);
+    const page = await fetch(new URL('/@modrelay/status', server.url), { headers: { accept: 'text/html' } });
+    expect(page.headers.get('content-type')).toContain('text/html');
+    expect(await page.text()).toContain('<h1>modrelay ');
+    const relayStatus = new URL('/@modrelay/status', server.relay.url.replace('ws', 'http'));
+    const allowed = await fetch(relayStatus, { headers: { origin: new URL(server.url).origin } });
+    expect(allowed.headers.get('access-control-allow-origin')).toBe(new URL(server.url).origin);
+    expect(await allowed.json()).toMatchObject({ originAllowed: true, watcher: 'watching' });
+    const refused = await (await fetch(relayStatus, { headers: { origin: 'http://evil.example' } })).json();
+    expect(refused).toEqual({ version: status.version, originAllowed: false });
+  });
+
   it('refuses impossible options with a clear TypeError', async () => {
     await expect(start({ proxy: { api: 'http://127.0.0.1:1' } })).rejects.toThrow('must start with "/"');
     await expect(start({ proxy: { '/api': 'ftp://x' } })).rejects.toThrow('http:// or https:// target');
