@@ -8,11 +8,11 @@
  * run. The flags keep a root, offline, headless Chromium quiet (see DESIGN.md). Plain
  * JavaScript, so `npm run bench` needs no compile step; the TypeScript tests import it as is.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { chromium } from 'playwright-core';
+import { installDebianPackage } from './debian-package.js';
 
 export const CHROMIUM_ARGS = [
   '--no-sandbox',
@@ -56,13 +56,7 @@ export function ensureChromium() {
   const found = findChromium();
   if (found) return found;
   if (process.env.MODRELAY_CHROMIUM) throw new Error(`MODRELAY_CHROMIUM=${process.env.MODRELAY_CHROMIUM} does not exist: ${INSTALL_HINT}`);
-  const root = process.getuid?.() === 0;
-  const apt = spawnSync('sh', ['-c', 'command -v apt-get'], { encoding: 'utf8' }).status === 0;
-  if (!root || !apt) throw new Error(`modrelay tests need Chromium and found none: ${INSTALL_HINT}`);
-  console.log('modrelay tests: no Chromium found; installing Debian\'s (apt-get install -y chromium)…');
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
-  execFileSync('apt-get', ['install', '-y', '-qq', 'chromium'], { stdio: 'inherit', env });
+  installDebianPackage('chromium', 'the browser tests');
   const installed = findChromium();
   if (!installed) throw new Error(`apt-get installed chromium, but no Chromium was found afterwards: ${INSTALL_HINT}`);
   return installed;
