@@ -13,8 +13,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 export function installDebianPackage(name, why) {
   const root = process.getuid?.() === 0;
   const apt = spawnSync('sh', ['-c', 'command -v apt-get'], { encoding: 'utf8' }).status === 0;
-  if (!root || !apt) throw new Error(`${why} needs ${name} and found none: install it (Debian/Ubuntu: sudo apt-get install -y ${name})`);
-  console.log(`modrelay tests: ${why} needs ${name}; installing Debian's (apt-get install -y ${name})…`);
+  if (!root || !apt) throw new Error(`${name} is needed by ${why} and was not found: install it (Debian/Ubuntu: sudo apt-get install -y ${name})`);
+  console.log(`modrelay tests: ${name} is needed by ${why}; installing Debian's (apt-get install -y ${name})…`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
   execFileSync('apt-get', ['install', '-y', '-qq', name], { stdio: 'inherit', env });

@@ -95,11 +95,14 @@ async function run(command: 'serve' | 'relay', root: string, flags: Flags): Prom
   if (exposure) log.warn(exposure);
   if (command === 'relay') {
     const relay = await start(() => createRelay({ ...merged, port: merged.port }), host, merged.port ?? RELAY_DEFAULTS.port);
+    // Handlers first: whoever reads the banner may signal at once.
+    stopOnSignals(relay.close);
     console.log(`modrelay relay: ${relay.url} serving ${resolve(root)}`);
-    return stopOnSignals(relay.close);
+    return;
   }
   if (assetFile('sw.js') === null || assetFile('client.mjs') === null) log.warn(`warning: ${MISSING_BUILD}`);
   const server = await start(() => serve(merged), host, merged.port ?? SERVE_DEFAULTS.port, merged.relayPort ?? SERVE_DEFAULTS.relayPort);
+  stopOnSignals(server.close);
   console.log(`modrelay serve: ${server.url} (relay ${server.relay.url}) serving ${resolve(root)}`);
   if (verbosity !== 'quiet') {
     console.log([
@@ -109,7 +112,6 @@ async function run(command: 'serve' | 'relay', root: string, flags: Flags): Prom
     ].join('\n'));
   }
   if (flags.open) openBrowser(server.url);
-  stopOnSignals(server.close);
 }
 
 function openBrowser(url: string): void {
