@@ -5,6 +5,9 @@ declare const __MODRELAY_VERSION__: string;
 
 type Status = SwToPageEvents['relay:status'];
 
+/** Errors that mean the app's modules did not load: a parse error, a missing export or module. */
+const LOAD_ERRORS = /SyntaxError|does not provide an export|Failed to fetch dynamically imported module|Failed to resolve module specifier/;
+
 /**
  * What the developer sees in the browser console: a line per change, a warning when the
  * worker cannot reach the relay (and why, with the fix), one when the page's copies of
@@ -42,12 +45,14 @@ export class Feedback {
   /** Reports errors that stop the app: a module that fails to load or parse, with its file and line. */
   watchErrors(): void {
     addEventListener('error', (event) => {
+      // Only what stops modules from loading, not every runtime error of the app.
+      if (!LOAD_ERRORS.test(`${(event.error as Error | undefined)?.name ?? ''} ${event.message}`)) return;
       const where = event.filename ? ` (${new URL(event.filename, location.href).pathname}:${event.lineno}:${event.colno})` : '';
       this.report(`${event.message}${where}`);
     });
     addEventListener('unhandledrejection', (event) => {
       const reason = event.reason as { name?: string; message?: string; stack?: string } | undefined;
-      if (reason?.name === 'SyntaxError' || reason?.name === 'TypeError') this.report(`${reason.name}: ${reason.message ?? ''}`);
+      if (LOAD_ERRORS.test(`${reason?.name ?? ''} ${reason?.message ?? ''}`)) this.report(`${reason!.name}: ${reason!.message ?? ''}`);
     });
   }
 

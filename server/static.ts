@@ -24,8 +24,10 @@ import { openConfined, type ConfinedFile } from './read-file.js';
  * that copy, and the worker records its hash and replaces it when the file changes. A page's
  * own request (no header) still gets `no-cache`, so a page without the worker is never
  * served an old file.
+ *
+ * `fallback`: what a navigation to a path with no file and no extension answers (history
+ * routes: `serve --spa`), or null.
  */
-/** `fallback`: what a navigation to a path with no file and no extension answers (history routes), or null. */
 export function staticHandler(
   realRoot: string, store: ModuleStore, fallback: string | null = null,
 ): (request: IncomingMessage, response: ServerResponse) => Promise<void> {
