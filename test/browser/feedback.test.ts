@@ -4,6 +4,7 @@ import { createRelay, type Relay } from '../../server/index.js';
 import { startSiteServer } from '../faults/site.js';
 import { browserSuite } from '../support/harness.js';
 import { appResult } from '../support/page-log.js';
+import { lyingRelay } from '../support/lying-relay.js';
 import { STANDARD_FILES } from '../support/site.js';
 import { poll } from '../support/wait.js';
 
@@ -61,6 +62,21 @@ describe('feedback in the browser console', () => {
     await appResult(page);
     await poll(async () => (await relayState(page)) === 'relay-unreachable');
     expect(lines.some((line) => line.startsWith('warning: [modrelay]') && line.includes('is unreachable'))).toBe(true);
+  });
+
+  test('a relay of another modrelay version makes the page warn once, naming all three versions', async () => {
+    const site = await h.site(FILES);
+    const server = await h.serve(site.root);
+    const relay = await lyingRelay('x', 'x', '0.0.1-other');
+    h.defer(() => relay.close());
+    const { page } = await h.page();
+    const lines = consoleLines(page);
+    await page.goto(`${server.url}?relay=${encodeURIComponent(relay.url)}`);
+    await appResult(page);
+    await poll(async () => lines.some((line) => line.includes('[modrelay] versions differ')));
+    const warning = lines.filter((line) => line.includes('versions differ'));
+    expect(warning).toHaveLength(1);
+    expect(warning[0]).toMatch(/^warning: \[modrelay\] versions differ: client \d+\.\d+\.\d+, worker \d+\.\d+\.\d+, relay 0\.0\.1-other\./);
   });
 
   test('a module that fails to parse is reported with its file and line, in the console and an overlay', async () => {

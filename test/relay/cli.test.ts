@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server as NetServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { readFile, writeFile } from 'node:fs/promises';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -243,6 +243,29 @@ describe('modrelay serve: config file and terminal lines', () => {
       const quiet = run('serve', dir, '--port', '0', '--relay-port', '0', '--quiet');
       await waitFor(quiet, /modrelay serve:/);
       expect(quiet.stdout()).not.toContain('Open http');
+    } finally {
+      await removeRoot(dir);
+    }
+  });
+});
+
+describe('modrelay serve --open', () => {
+  it('opens the page with the system opener (xdg-open)', async () => {
+    const dir = await tempRoot({ 'index.html': '<p>open</p>', 'bin/xdg-open': '#!/bin/sh\necho "$1" > "$(dirname "$0")/opened"\n' });
+    try {
+      await chmod(join(dir, 'bin/xdg-open'), 0o755);
+      const child = spawn(process.execPath, [BIN, 'serve', dir, '--port', '0', '--relay-port', '0', '--open'], {
+        stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PATH: `${join(dir, 'bin')}:${process.env.PATH}` },
+      });
+      let out = '';
+      child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+      let opened = '';
+      for (let i = 0; i < 100 && !opened; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        opened = await readFile(join(dir, 'bin/opened'), 'utf8').catch(() => '');
+      }
+      child.kill('SIGTERM');
+      expect(opened.trim()).toBe(/modrelay serve: (http:\/\/\S+) /.exec(out)?.[1]);
     } finally {
       await removeRoot(dir);
     }

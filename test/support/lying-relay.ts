@@ -8,13 +8,14 @@ import type { Hello, SwMessage } from '../../protocol/wire.js';
  * A relay that speaks the protocol correctly but lies about bodies: every module it sends
  * carries `body`, with the hash (and size) of `claimed`. It validates any manifest as
  * current. Used to show the worker neither caches nor serves what fails its hash.
+ * `version`: what its hello says modrelay's version is (another than the page's copies).
  */
-export async function lyingRelay(body: string, claimed: string) {
+export async function lyingRelay(body: string, claimed: string, version?: string) {
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
   let requests = 0;
   const hello: Hello = {
-    type: 'hello', protocol: 1, relayId: 'liar', extensions: ['.mjs', '.js'],
+    type: 'hello', protocol: 1, relayId: 'liar', extensions: ['.mjs', '.js'], ...(version ? { version } : {}),
     limits: { maxPayload: 4 << 20, maxInFlight: 64, maxFileSize: 16 << 20 },
   };
   wss.on('connection', (socket) => {
