@@ -1,3 +1,4 @@
+import type { Cached } from './cache-storage-store.js';
 import type { Engine } from './engine.js';
 import { fromNetwork } from './fetch-network.js';
 import { bodyResponse } from './response.js';
@@ -29,19 +30,27 @@ export function fetchModule(engine: Engine, request: Request): Handled {
   return { response, done: response.then(settle, settle) };
 }
 
+/**
+ * The cached copy of `url` once the cache is validated over the current link (waiting for
+ * that within the deadline), if the relay vouches for it. Undefined: no usable copy.
+ */
+export async function validatedHit(engine: Engine, url: string, deadline: number): Promise<Cached | undefined> {
+  const { cache, link } = engine;
+  if (!cache.get(url) || !(link.validated || (await link.waitValidated(deadline)))) return undefined;
+  // (Validation may have evicted it, or found the relay does not vouch for it.)
+  if (cache.get(url)?.kind !== 'module') return undefined;
+  return cache.peek(url) ?? (await cache.read(url));
+}
+
 async function answer(engine: Engine, request: Request, background: Promise<unknown>[]): Promise<Response> {
   const url = cacheKey(request.url);
   const path = relayPath(url);
-  const { cache, link, options } = engine;
-  const deadline = Date.now() + options.budget;
+  const deadline = Date.now() + engine.options.budget;
 
   if (path === null || engine.refused.has(path)) return fromNetwork(engine, request, url, null, background);
 
-  if (cache.get(url) && (link.validated || (await link.waitValidated(deadline))) && cache.get(url)?.kind === 'module') {
-    // (Validation may have evicted it, or found the relay does not vouch for it.)
-    const hit = cache.peek(url) ?? (await cache.read(url));
-    if (hit) return bodyResponse({ ...hit.meta, bytes: hit.bytes }, engine.pushes.takeUnserved(url, path) ? 'relay' : 'cache');
-  }
+  const hit = await validatedHit(engine, url, deadline);
+  if (hit) return bodyResponse({ ...hit.meta, bytes: hit.bytes }, engine.pushes.takeUnserved(url, path) ? 'relay' : 'cache');
 
   const relayed = await engine.relay.ask(url, path, deadline, background);
   if (relayed) return bodyResponse(relayed, 'relay');

@@ -1,5 +1,5 @@
 import type { Engine } from './engine.js';
-import type { Handled } from './fetch-module.js';
+import { validatedHit, type Handled } from './fetch-module.js';
 import { rangeResponse } from './response.js';
 import { cacheKey, relayPath } from './route.js';
 
@@ -21,13 +21,11 @@ export function fetchRange(engine: Engine, request: Request, range: string): Han
 async function answer(engine: Engine, request: Request, range: string, background: Promise<unknown>[]): Promise<Response> {
   const url = cacheKey(request.url);
   const path = relayPath(url);
-  const { cache, link, options } = engine;
-  const deadline = Date.now() + options.budget;
+  const { cache } = engine;
+  const deadline = Date.now() + engine.options.budget;
   const ours = path !== null && !engine.refused.has(path);
-  if (ours && cache.get(url) && (link.validated || (await link.waitValidated(deadline))) && cache.get(url)?.kind === 'module') {
-    const hit = cache.peek(url) ?? (await cache.read(url));
-    if (hit) return rangeResponse({ ...hit.meta, bytes: hit.bytes }, range, 'cache');
-  }
+  const hit = ours ? await validatedHit(engine, url, deadline) : undefined;
+  if (hit) return rangeResponse({ ...hit.meta, bytes: hit.bytes }, range, 'cache');
   if (ours && !cache.get(url)) background.push(engine.relay.ask(url, path, deadline, background));
   try {
     return await fetch(request);

@@ -138,6 +138,16 @@ async function pixels(page: Page): Promise<Buffer> {
   return page.screenshot({ clip: { x: 0, y: 0, width: 40, height: 120 } });
 }
 
+/** The app under `serve`, loaded once (the worker controls it from here on). */
+async function loaded() {
+  const site = await h.site(FILES);
+  const server = await h.serve(site.root);
+  const { page } = await h.page();
+  await page.goto(server.url);
+  await appResult(page);
+  return { site, server, page };
+}
+
 async function served(page: Page, url: string): Promise<{ type: string | null; source: string | null; status: number; bytes: number }> {
   return page.evaluate(async (target) => {
     const response = await fetch(target);
@@ -283,11 +293,7 @@ describe('the whole app through the worker', () => {
   });
 
   test('a Range request gets a correct 206 from the cached body', async () => {
-    const site = await h.site(FILES);
-    const server = await h.serve(site.root);
-    const { page } = await h.page();
-    await page.goto(server.url);
-    await appResult(page);
+    const { server, page } = await loaded();
     await waitCached(page, [MEDIA]);
     const whole = FILES['media/tone.wav'] as Uint8Array;
     const answers = await page.evaluate(async (url) => Promise.all(['bytes=0-99', 'bytes=100-', 'bytes=-50', 'bytes=99999999-'].map(async (range) => {
@@ -306,11 +312,7 @@ describe('the whole app through the worker', () => {
   });
 
   test('edits reach the page: JSON and CSS as modrelay:update, a linked stylesheet swapped without a reload, index.html as a page update', async () => {
-    const site = await h.site(FILES);
-    const server = await h.serve(site.root);
-    const { page } = await h.page();
-    await page.goto(server.url);
-    await appResult(page);
+    const { site, page } = await loaded();
     const updates = () => page.evaluate(() => (window as unknown as { __modrelay: { updates: { url: string }[] } }).__modrelay.updates.map((u) => new URL(u.url).pathname));
     await page.evaluate(() => { (window as unknown as { __loads: number }).__loads = 1; });
 

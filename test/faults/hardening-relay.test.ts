@@ -28,6 +28,14 @@ async function root(files: Record<string, string | Uint8Array>, prefix = 'modrel
   return dir;
 }
 
+/** A client past its hello, closed after the test. */
+async function connect(url: string): Promise<TestClient> {
+  const client = await TestClient.open(url);
+  cleanups.push(async () => client.close());
+  await client.hello();
+  return client;
+}
+
 const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -64,9 +72,7 @@ describe('hardening: the relay', () => {
     void swaps.then(() => (swapping = false));
     const count = { socketIn: 0, socketOut: 0, socketRefused: 0, httpIn: 0, httpOut: 0, httpRefused: 0 };
 
-    const client = await TestClient.open(server.relay.url);
-    cleanups.push(async () => client.close());
-    await client.hello();
+    const client = await connect(server.relay.url);
     const socketSide = (async () => {
       for (let id = 1; swapping && id < 200_000; id++) {
         const answer = await client.request('/d/x.mjs', {}, id);
@@ -107,9 +113,7 @@ describe('hardening: the relay', () => {
     const dir = await root({ 'big.mjs': big, 'a.mjs': 'export const a = 1;\n' });
     const relay = await startRelayProcess(dir, [], 15_000, { nodeArgs: ['--max-old-space-size=256'] });
     cleanups.push(() => relay.kill());
-    const good = await TestClient.open(relay.url);
-    cleanups.push(async () => good.close());
-    await good.hello();
+    const good = await connect(relay.url);
     asModule(await good.request('/big.mjs'));
     asModule(await good.request('/a.mjs'));
     await sleep(300);
@@ -192,9 +196,7 @@ describe('hardening: the relay', () => {
     const dir = await root({ 'a.mjs': 'export const a = 1;\n', 'b.mjs': 'export const b = 1;\n' });
     const relay = await createRelay({ root: dir, port: 0, prewarm: false });
     cleanups.push(() => relay.close());
-    const client = await TestClient.open(relay.url);
-    cleanups.push(async () => client.close());
-    await client.hello();
+    const client = await connect(relay.url);
     asModule(await client.request('/a.mjs'));
     asModule(await client.request('/b.mjs'));
     await rm(dir, { recursive: true, force: true });
