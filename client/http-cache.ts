@@ -3,7 +3,6 @@
  * the HTTP-cache copies current before the app imports, evict what changed from Blink's
  * memory cache, and report the modules the page loads so the worker copies them.
  */
-import { HTTP_CACHE_DB } from '../protocol/defaults.js';
 import type { SwToPageMessage } from '../protocol/wire.js';
 import { post } from './post.js';
 
@@ -34,17 +33,6 @@ function writeSession(key: string, value: string): void {
   } catch {
     // see readSession
   }
-}
-
-/**
- * True when no worker ever copied a module here: no registration and no records. Then the
- * HTTP cache holds nothing `immutable` of ours, every module comes over plain revalidated
- * HTTP, and the page may import at once while the worker installs in the background.
- */
-export async function nothingCopied(container: ServiceWorkerContainer, scope: string): Promise<boolean> {
-  if (typeof indexedDB === 'undefined' || typeof indexedDB.databases !== 'function') return false;
-  const [registration, databases] = await Promise.all([container.getRegistration(scope), indexedDB.databases()]);
-  return registration === undefined && !databases.some((db) => db.name === HTTP_CACHE_DB.database);
 }
 
 /**

@@ -11,12 +11,13 @@
  * change notices into `modrelay:update` events.
  */
 import { RELAY_PORT, RELAY_URL_PLACEHOLDER, SERVED_EXTENSIONS } from '../protocol/defaults.js';
-import { encodeScriptUrl, type StoreName } from '../protocol/sw-url.js';
-import type { RelayState, SwToPageMessage } from '../protocol/wire.js';
+import { DEFAULT_STORE, encodeScriptUrl, type StoreName } from '../protocol/sw-url.js';
+import type { HttpCacheState, RelayState, SwToPageMessage } from '../protocol/wire.js';
 import { Feedback } from './feedback.js';
-import { evict, nothingCopied, prepareHttpCache, reportModules } from './http-cache.js';
+import { evict, prepareHttpCache, reportModules } from './http-cache.js';
 import { post } from './post.js';
 import { swapStylesheet } from './stylesheets.js';
+import { followStoreState, isRouted } from './versions.js';
 
 /** `modrelay serve` replaces this literal with its relay's URL when it serves this file. */
 const ANNOUNCED_RELAY_URL: string = RELAY_URL_PLACEHOLDER;
@@ -37,11 +38,13 @@ export interface ModuleRelayClientOptions {
   /** Bytes of module bodies the worker keeps in memory (the rest stay in Cache Storage). Default: the worker's (64 MiB). */
   memoryBytes?: number;
   /**
-   * Where warm modules live. `cache-storage` (default): the worker answers every module from
-   * Cache Storage or the relay (immune to a broken HTTP proxy). `http-cache`: the browser's
-   * HTTP cache holds them and module fetches never reach the worker, so a warm reload is as
-   * fast as the browser's own cache; needs `modrelay serve` (or a server following
-   * docs/integration.md) and Chromium's static routing API (elsewhere: `cache-storage`).
+   * Where warm modules live. `http-cache` (default): the worker answers the first visit from
+   * the relay (immune to a broken HTTP proxy), then copies every file the page loaded into the
+   * browser's HTTP cache, each checked against the relay's sha-256; once all are copied, module
+   * fetches skip the worker and a warm reload is as fast as the browser's own cache. Needs
+   * Chromium's static routing API and a server that honours the store header (`modrelay serve`,
+   * `modrelay/middleware`, the Caddy lines in docs/integration.md); elsewhere it behaves as
+   * `cache-storage`, detected. `cache-storage`: the worker always answers from Cache Storage.
    */
   store?: StoreName;
   /** Reload the page when a module changes. Default false. */
@@ -69,10 +72,8 @@ export interface ModuleRelayRegistration {
    * `controlled`: modules now go through the worker. `timeout`: not controlled in time,
    * modules come over plain HTTP this load. `unsupported`: no Service Workers here (HTTP).
    * `failed`: registration threw (see `error`); modules come over HTTP.
-   * `first-visit` (`store: 'http-cache'` only): nothing is cached yet, so modules come over
-   * plain HTTP at once while the worker installs in the background.
    */
-  status: 'controlled' | 'timeout' | 'unsupported' | 'failed' | 'first-visit';
+  status: 'controlled' | 'timeout' | 'unsupported' | 'failed';
   registration?: ServiceWorkerRegistration;
   error?: unknown;
   /** Calls `callback` for every module change; returns the unsubscribe function. */
@@ -120,9 +121,11 @@ export async function registerModuleRelay(options: ModuleRelayClientOptions = {}
   const common = { onUpdate, relayState: () => feedback.state };
   if (!('serviceWorker' in navigator)) return { status: 'unsupported', ...common };
   const container = navigator.serviceWorker;
-  listen(container, feedback, o.reloadOnUpdate, o.hotStylesheets, o.store === 'http-cache');
-
-  const scriptUrl = encodeScriptUrl(o.swUrl, { ...o, relayUrl });
+  const httpCache = (o.store ?? DEFAULT_STORE) === 'http-cache';
+  // The version that controls this load stays: registering its own URL again changes nothing.
+  const routed = httpCache && isRouted(container.controller);
+  const scriptUrl = (asRouted: boolean) => encodeScriptUrl(o.swUrl, { ...o, relayUrl, routed: asRouted });
+  listen(container, feedback, o.reloadOnUpdate, o.hotStylesheets, httpCache, (state) => followStoreState(container, state, scriptUrl, o.scope));
 
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timedOut = new Promise<'timeout'>((resolve) => { timer = setTimeout(resolve, o.timeout, 'timeout'); });
@@ -130,23 +133,15 @@ export async function registerModuleRelay(options: ModuleRelayClientOptions = {}
     if (container.controller) resolve('controlled');
     else container.addEventListener('controllerchange', () => resolve('controlled'), { once: true });
   });
-  const httpCache = o.store === 'http-cache';
-  const quiet = httpCache ? reportModules(o.extensions ?? SERVED_EXTENSIONS, whenControlled) : undefined;
+  if (httpCache) void reportModules(o.extensions ?? SERVED_EXTENSIONS, whenControlled);
   try {
-    if (quiet && !container.controller && await nothingCopied(container, o.scope)) {
-      // First visit: nothing of ours can be stale, so the app imports over plain HTTP now.
-      // The worker is registered once the page's loads went quiet (installing it meanwhile
-      // would compete with them); it copies the modules once it controls the page.
-      void quiet.then(() => container.register(scriptUrl, { scope: o.scope }))
-        .then(() => whenControlled).then(() => started(o.heartbeatMs), () => undefined);
-      return { status: 'first-visit', ...common };
-    }
-    const registration = await Promise.race([container.register(scriptUrl, { scope: o.scope }), timedOut]);
+    const registration = await Promise.race([container.register(scriptUrl(routed), { scope: o.scope }), timedOut]);
     if (registration === 'timeout') return { status: 'timeout', ...common };
     const controlled = await Promise.race([whenControlled, timedOut]);
     if (controlled === 'controlled') {
       started(o.heartbeatMs);
-      if (httpCache && (await Promise.race([prepareHttpCache(), timedOut])) !== 'ready') {
+      // Only the routed version lets the HTTP cache answer imports: make its copies current first.
+      if (routed && (await Promise.race([prepareHttpCache(), timedOut])) !== 'ready') {
         await timedOut; // reloading, or the worker did not answer in time: the page goes on over HTTP
         return { status: 'timeout', registration, ...common };
       }
@@ -184,7 +179,10 @@ function heartbeat(ms: number): void {
 
 let listening = false;
 
-function listen(container: ServiceWorkerContainer, feedback: Feedback, reloadOnUpdate: boolean, hotStylesheets: boolean, httpCache: boolean): void {
+function listen(
+  container: ServiceWorkerContainer, feedback: Feedback, reloadOnUpdate: boolean, hotStylesheets: boolean, httpCache: boolean,
+  storeState: (state: HttpCacheState) => void,
+): void {
   if (listening) return;
   listening = true;
   feedback.watchErrors();
@@ -194,10 +192,12 @@ function listen(container: ServiceWorkerContainer, feedback: Feedback, reloadOnU
     const message = event.data;
     if (!message || message.source !== 'modrelay') return;
     if (message.type === 'relay:status') return feedback.status(message);
+    if (message.type === 'store:state') return storeState(message.state);
     if (message.type !== 'module:updated' && message.type !== 'module:removed') return;
     const hash = message.type === 'module:updated' ? message.hash : null;
     feedback.updated(message.url, hash === null);
-    const evicted = httpCache ? evict([message.url]) : undefined;
+    // Only HTTP-cache answers land in Blink's memory cache as immutable (client/http-cache.ts).
+    const evicted = httpCache && isRouted(container.controller) ? evict([message.url]) : undefined;
     queue = Promise.all([queue, evicted]).then(() => {
       dispatchEvent(new CustomEvent('modrelay:update', { detail: { url: message.url, hash } }));
       const swapped = hotStylesheets && hash !== null && message.url.endsWith('.css') && swapStylesheet(message.url, hash);

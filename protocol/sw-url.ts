@@ -16,18 +16,29 @@ export interface ScriptUrlOptions {
   extensions?: string[];
   memoryBytes?: number;
   store?: StoreName;
+  /**
+   * `http-cache` store only: this worker version installs static routes, so module fetches
+   * skip it and the HTTP cache answers them. A page switches to the routed version once every
+   * module it loaded has a verified copy (sw/http-cache-store.ts); static routes are fixed at
+   * install, so routed and not routed are two versions of the worker, told apart by this flag.
+   */
+  routed?: boolean;
 }
 
-const KEYS = { relayUrl: 'relay', budget: 'budget', extensions: 'ext', memoryBytes: 'memory', store: 'store' } as const;
+/** The store a worker keeps when its URL names none. */
+export const DEFAULT_STORE: StoreName = 'http-cache';
 
-/** `swUrl` with `options` in its query; `store: 'cache-storage'` (the default) is left out. */
+const KEYS = { relayUrl: 'relay', budget: 'budget', extensions: 'ext', memoryBytes: 'memory', store: 'store', routed: 'routed' } as const;
+
+/** `swUrl` with `options` in its query; the default store is left out. */
 export function encodeScriptUrl(swUrl: string, options: ScriptUrlOptions): string {
   const query = new URLSearchParams();
   if (options.relayUrl !== undefined) query.set(KEYS.relayUrl, options.relayUrl);
   if (options.budget !== undefined) query.set(KEYS.budget, String(options.budget));
   if (options.extensions) query.set(KEYS.extensions, options.extensions.join(','));
   if (options.memoryBytes !== undefined) query.set(KEYS.memoryBytes, String(options.memoryBytes));
-  if (options.store && options.store !== 'cache-storage') query.set(KEYS.store, options.store);
+  if (options.store && options.store !== DEFAULT_STORE) query.set(KEYS.store, options.store);
+  if (options.routed) query.set(KEYS.routed, '1');
   return `${swUrl}?${query}`;
 }
 
@@ -48,5 +59,6 @@ export function decodeScriptUrl(scriptUrl: string): ScriptUrlOptions {
   if (memory !== undefined) options.memoryBytes = memory;
   const store = query.get(KEYS.store);
   if (store) options.store = store as StoreName; // checked by the worker's resolveOptions
+  if (query.get(KEYS.routed) === '1') options.routed = true;
   return options;
 }

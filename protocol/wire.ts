@@ -176,7 +176,16 @@ export interface SwToPageEvents {
    * from Blink's memory cache; `at`: the worker's clock when it answered (the next `since`).
    */
   'store:ready': { validated: boolean; changed: string[]; at: number };
+  /**
+   * Answer to `store:seen`, to the page that sent it: `ready` tells a page on the worker
+   * without static routes to switch to the routed version, `unsupported` tells a page on
+   * the routed version to switch back (protocol/sw-url.ts `routed`).
+   */
+  'store:state': { state: HttpCacheState };
 }
+
+/** The HTTP-cache store as a whole (sw/http-cache-store.ts `state()`). */
+export type HttpCacheState = 'pending' | 'ready' | 'unsupported';
 
 /** The worker's link to the relay, as the page is told it. */
 export type RelayState = 'connecting' | 'connected' | 'relay-unreachable' | 'origin-refused';
@@ -197,7 +206,8 @@ export interface PageToSwEvents {
    */
   'store:prepare': { since: number };
   /**
-   * `store: 'http-cache'`: module URLs the page loaded over HTTP; the worker keeps copies.
+   * `store: 'http-cache'`: served-file URLs the page loaded; the worker keeps copies and
+   * answers `store:state` once it has tried them.
    * `fromCache`: those that came from a cache with no request (an untracked copy if the
    * worker has no record of it).
    */

@@ -1,6 +1,6 @@
 import { OWN_PATH_PREFIX } from '../protocol/defaults.js';
 import { extensionOf } from '../protocol/file-types.js';
-import type { Hello, ModulePath, ModuleRemoved, ModuleUpdated, RelayState, SwToPageMessage } from '../protocol/wire.js';
+import type { Hash, Hello, ModulePath, ModuleRemoved, ModuleUpdated, RelayState, SwToPageMessage } from '../protocol/wire.js';
 import { CacheStorageStore } from './cache-storage-store.js';
 import { Epochs } from './epochs.js';
 import { releaseLeftovers } from './http-cache-records.js';
@@ -42,7 +42,10 @@ export class Engine {
   /** Paths the relay does not serve (not under its root, …): network-first from now on. */
   readonly refused = new Set<ModulePath>();
   readonly cache: CacheStorageStore;
-  /** With `store: 'http-cache'` (and the static routing API): the modules' copies in the browser's HTTP cache. */
+  /**
+   * With `store: 'http-cache'`, in modrelay's own worker (its routed version can replace it)
+   * and with the static routing API: the modules' copies in the browser's HTTP cache.
+   */
   readonly httpStore: HttpCacheStore | null;
   readonly socket: RelaySocket<Promise<Verified | null>>;
   readonly link: Link;
@@ -56,15 +59,16 @@ export class Engine {
   private relayVersion: string | null = null;
   private diagnosedAt = 0;
 
-  constructor(options: ModuleRelayOptions = {}) {
+  /** `ownWorker`: this is modrelay's sw.js, which a routed version can replace (not a Workbox strategy). */
+  constructor(options: ModuleRelayOptions = {}, ownWorker = false) {
     const o = (this.options = resolveOptions(options, self));
     const isModule = (path: ModulePath) => this.serves(path);
     this.cache = new CacheStorageStore(o.memoryBytes, this.epochs, isModule, this.refused);
     // Without static routes every module fetch reaches this worker anyway: Cache Storage it is.
-    this.httpStore = o.store === 'http-cache' && routable()
+    this.httpStore = o.store === 'http-cache' && ownWorker && routable()
       ? new HttpCacheStore(this.epochs, (url) => this.storePath(url), this.refused, (path, hash) => this.announce(Promise.resolve(), [
         { source: 'modrelay', type: 'module:updated', url: this.urlOf(path), path, hash },
-      ]))
+      ]), (url, path, hash) => this.verifyCopy(url, path, hash))
       : null;
     if (!this.httpStore) void releaseLeftovers();
     this.stores = this.httpStore ? [this.cache, this.httpStore] : [this.cache];
@@ -97,6 +101,14 @@ export class Engine {
     const path = relayPath(url);
     // Pages are never copied immutable: they stay network-first (fetch-page.ts).
     return path !== null && !path.startsWith(OWN_PATH_PREFIX) && this.serves(path) && extensionOf(path) !== '.html' ? path : null;
+  }
+
+  /** Whether the relay's sha-256 of `path` is `hash`, for a copy made for the HTTP cache. */
+  private verifyCopy(url: string, path: ModulePath, hash: Hash): Promise<boolean | null> {
+    const vouched = this.cache.get(url);
+    // The relay sent these very bytes over the validated link (the page's first visit): no round trip.
+    if (this.link.validated && vouched?.kind === 'module' && vouched.hash === hash) return Promise.resolve(true);
+    return this.confirmations.verify(path, hash);
   }
 
   /** Tells every page how the link is (relay:status). */

@@ -1,9 +1,8 @@
 import { entries } from 'idb-keyval';
-import { STORE_HEADER, STORE_HTTP_CACHE } from '../protocol/http-cache.js';
-import type { Hash, ModulePath, ModuleUpdated } from '../protocol/wire.js';
-import { sha256Hex } from './hash.js';
+import type { Hash, HttpCacheState, ModulePath, ModuleUpdated } from '../protocol/wire.js';
 import type { Epochs } from './epochs.js';
 import { recordsStore, type HttpCopy } from './http-cache-records.js';
+import { fetchCopy, releaseCopy } from './http-copy.js';
 import { IdbBatch } from './idb-batch.js';
 import type { Store } from './store.js';
 import type { Verdict } from './validation.js';
@@ -15,17 +14,23 @@ const MAX_ATTEMPTS = 3;
 /** A page reports at most this many URLs per message. */
 const MAX_ADOPT = 20_000;
 
+/** Whether the HTTP server follows protocol/http-cache.ts, as its answers to our copies show. */
+type Server = 'unknown' | 'honours' | 'ignores';
+
 /**
  * `store: 'http-cache'`: the browser's HTTP cache holds the modules, so a warm reload is the
  * browser's own cache (V8's code cache included) and no module fetch reaches this worker
- * (static routes send them to the network, see static-routes.ts). Correctness rests on one
- * invariant: **every immutable copy is recorded here with the hash of its bytes.** Copies
- * only become immutable through `copy` (the server answers `immutable` to our header only,
- * protocol/http-cache.ts), which records the URL as unknown *before* fetching and its hash
- * after; the relay then vouches for the hashes like for Cache Storage (validation.ts, on
- * every start and reconnect), and an edit replaces the copy (`updated`) before pages hear
- * of it. To drop a copy (`release`), fetch it without the header: the `no-cache` answer (or
- * a 404, `no-store`) replaces the immutable one.
+ * (once the routed version runs: static routes send them to the network, see
+ * static-routes.ts). Correctness rests on one invariant: **every immutable copy is recorded
+ * here, with the hash of its bytes once the relay vouched for them.** Copies only become
+ * immutable through `copy` (the server answers `immutable` to our header only), which
+ * records the URL as unknown *before* fetching and its hash only after `verify` matched it
+ * with the relay's sha-256 (a broken copy is fetched again, never recorded); the relay then
+ * vouches for the hashes like for Cache Storage (validation.ts, on every start and
+ * reconnect), and an edit replaces the copy (`updated`) before pages hear of it. To drop a
+ * copy (`release`), fetch it without the header: the `no-cache` answer (or a 404,
+ * `no-store`) replaces the immutable one. A server that ignores the header makes no
+ * immutable copy: nothing is recorded and the pages stay on the worker-answered path.
  */
 export class HttpCacheStore implements Store<HttpCopy, [path: ModulePath]> {
   private copies = new Map<string, HttpCopy>();
@@ -38,18 +43,21 @@ export class HttpCacheStore implements Store<HttpCopy, [path: ModulePath]> {
   private waiting: (() => void)[] = [];
   /** False once IndexedDB failed: an untracked copy could outlive this worker, so copy nothing new. */
   private durable = true;
+  private server: Server = 'unknown';
   readonly loaded: Promise<void>;
 
   /**
    * `pathOf`: the relay path of a URL this store may copy, or null; `refused`: paths the
    * relay does not serve (shared with the engine); `untracked`: hears of a copy found
-   * without a record (announced to pages like an edit).
+   * without a record (announced to pages like an edit); `verify`: whether the relay's
+   * sha-256 of `path` is `hash` (null: it cannot tell now, e.g. the link is down).
    */
   constructor(
     private readonly epochs: Epochs,
     private readonly pathOf: (url: string) => ModulePath | null,
     private readonly refused: Set<ModulePath>,
     private readonly untracked: (path: ModulePath, hash: Hash) => void,
+    private readonly verify: (url: string, path: ModulePath, hash: Hash) => Promise<boolean | null>,
   ) {
     this.loaded = this.idb.then((store) => entries<string, HttpCopy>(store)).then(
       (rows) => { for (const [url, copy] of rows) if (!this.copies.has(url)) this.copies.set(url, copy); },
@@ -83,17 +91,33 @@ export class HttpCacheStore implements Store<HttpCopy, [path: ModulePath]> {
    */
   async adopt(urls: readonly string[], fromCache: ReadonlySet<string>): Promise<void> {
     await this.loaded;
-    if (!this.durable) return;
     const jobs: Promise<void>[] = [];
     for (const url of urls.slice(0, MAX_ADOPT)) {
       const path = this.pathOf(url);
+      if (!this.durable || this.server === 'ignores') break;
       if (path === null || this.copies.has(url) || this.refused.has(path)) continue;
-      jobs.push(this.copy(url, path).then(() => {
+      const job = this.copy(url, path).then(() => {
         const hash = this.copies.get(url)?.hash;
         if (fromCache.has(url) && hash) this.untracked(path, hash);
-      }));
+      });
+      // The first answer tells whether the server honours the header at all.
+      if (this.server === 'unknown') await job;
+      jobs.push(job);
     }
     await Promise.all(jobs);
+  }
+
+  /**
+   * `ready`: every copy is recorded with a verified hash and none is being made, so the
+   * pages may switch to the routed version; `unsupported`: the server ignores the store
+   * header (or IndexedDB failed), so they stay on (or go back to) the worker-answered path;
+   * `pending`: copies are still being made or could not be verified yet.
+   */
+  state(): HttpCacheState {
+    if (this.server === 'ignores' || !this.durable) return 'unsupported';
+    if (this.server !== 'honours' || this.running.size > 0 || this.copies.size === 0) return 'pending';
+    for (const copy of this.copies.values()) if (copy.hash === null) return 'pending';
+    return 'ready';
   }
 
   manifest(): Record<ModulePath, Hash> {
@@ -106,13 +130,13 @@ export class HttpCacheStore implements Store<HttpCopy, [path: ModulePath]> {
   async apply(verdict: Verdict): Promise<void> {
     const jobs: Promise<void>[] = [];
     for (const [url, copy] of this.copies) {
-      if (copy.hash === null) jobs.push(this.copy(url, copy.path));
+      if (copy.hash === null) jobs.push(this.copy(url, copy.path, 'reload', verdict.covers(copy.path) ? verdict.current(copy.path) : undefined));
       else if (!verdict.covers(copy.path)) continue; // recorded after the snapshot: current
       else if (verdict.removed(copy.path)) {
         this.refused.add(copy.path);
         jobs.push(this.release(url, copy.path));
       } else if (copy.hash !== verdict.current(copy.path)) {
-        jobs.push(this.copy(url, copy.path));
+        jobs.push(this.copy(url, copy.path, 'reload', verdict.current(copy.path)));
       }
     }
     await Promise.all(jobs);
@@ -129,7 +153,7 @@ export class HttpCacheStore implements Store<HttpCopy, [path: ModulePath]> {
     await this.loaded;
     const jobs: Promise<void>[] = [];
     for (const { path, hash } of modules) {
-      for (const [url, copy] of this.copies) if (copy.path === path && copy.hash !== hash) jobs.push(this.copy(url, path));
+      for (const [url, copy] of this.copies) if (copy.path === path && copy.hash !== hash) jobs.push(this.copy(url, path, 'reload', hash));
     }
     await Promise.all(jobs);
   }
@@ -157,58 +181,55 @@ export class HttpCacheStore implements Store<HttpCopy, [path: ModulePath]> {
    * Fetches `url` with our header so the HTTP cache keeps an immutable copy, and records
    * its hash. A change of the file during the fetch (its epoch moved) fetches again.
    * `no-cache` revalidates (a 304 when current); `reload` always takes a fresh copy.
+   * `expected`: the relay's sha-256 of the file, when the caller has it (a validation's
+   * verdict, a change broadcast); otherwise the copy is verified with the relay.
    */
-  private copy(url: string, path: ModulePath, mode: RequestCache = 'reload'): Promise<void> {
+  private copy(url: string, path: ModulePath, mode: RequestCache = 'reload', expected?: Hash): Promise<void> {
     const running = this.running.get(url);
     if (running) return running; // it fetches again if the file changed meanwhile
-    const job = this.copyOnce(url, path, mode).finally(() => this.running.delete(url));
+    const job = this.copyOnce(url, path, mode, expected).finally(() => this.running.delete(url));
     this.running.set(url, job);
     return job;
   }
 
-  private async copyOnce(url: string, path: ModulePath, mode: RequestCache): Promise<void> {
+  private async copyOnce(url: string, path: ModulePath, mode: RequestCache, expected: Hash | undefined): Promise<void> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const epoch = this.epochs.of(path);
       const before = this.copies.get(url);
       // Unknown before the HTTP cache can change. A first copy takes the bytes the page just
       // loaded (a later edit is announced to it); a copy unknown before counts as changed.
       const changed = before === undefined ? 0 : before.hash !== null ? before.changed : Date.now();
-      await this.record(url, { path, hash: null, at: Date.now(), changed });
-      let response: Response;
-      try {
-        response = await this.limited(() => fetch(url, {
-          cache: attempt === 0 ? mode : 'reload', credentials: 'same-origin', headers: { [STORE_HEADER]: STORE_HTTP_CACHE },
-        }));
-      } catch {
-        // No answer at all (offline): the HTTP cache still holds what it held.
-        return this.record(url, before ?? null);
+      const unknown: HttpCopy = { path, hash: null, at: Date.now(), changed };
+      await this.record(url, unknown);
+      const result = await this.limited(() => fetchCopy(url, attempt === 0 ? mode : 'reload'));
+      if (result.kind === 'offline') return this.record(url, before ?? null);
+      if (result.kind === 'ignored') {
+        this.server = 'ignores';
+        return this.record(url, null);
       }
-      if (!response.ok) {
-        await response.body?.cancel();
-        return this.record(url, null); // a 404 is `no-store`: nothing immutable is left
-      }
-      let hash: Hash;
-      try {
-        hash = await sha256Hex(await response.arrayBuffer());
-      } catch {
-        return; // a broken body: the copy stays unknown, the next check fetches it again
-      }
+      if (result.kind === 'gone') return this.record(url, null);
+      if (result.kind === 'broken') continue;
+      this.server = 'honours';
       if (this.epochs.of(path) !== epoch) continue;
+      // The same bytes as the recorded copy (a revalidation's 304): vouched for already.
+      const verified = before?.hash === result.hash || (expected !== undefined && epoch === this.epochs.of(path)
+        ? result.hash === expected : await this.verify(url, path, result.hash));
+      if (verified === false || this.epochs.of(path) !== epoch) continue; // a bad copy, or the file changed
       const now = Date.now();
-      // A first copy has the bytes the page just loaded itself: nothing to evict.
-      return this.record(url, { path, hash, at: now, changed: before && before.hash !== hash ? now : changed });
+      // A first copy has the bytes the page just loaded itself: nothing to evict. Unverified
+      // (the relay cannot answer now), it stays unknown, and the next check copies it again.
+      return this.record(url, {
+        path, hash: verified ? result.hash : null, at: now, changed: before?.hash && before.hash !== result.hash ? now : changed,
+      });
     }
+    // Still wrong after every attempt: leave no immutable copy the relay does not vouch for.
+    await this.release(url, path);
   }
 
   /** Replaces an immutable copy with the server's plain `no-cache` answer, then forgets it. */
   private async release(url: string, path: ModulePath): Promise<void> {
     await this.record(url, { path, hash: null, at: Date.now(), changed: Date.now() });
-    try {
-      const response = await this.limited(() => fetch(url, { cache: 'reload', credentials: 'same-origin' }));
-      await response.body?.cancel();
-    } catch {
-      return; // offline: stays unknown, copied or released at the next chance
-    }
+    if (!(await this.limited(() => releaseCopy(url)))) return; // offline: stays unknown, copied or released at the next chance
     this.releasedAt.set(url, Date.now());
     await this.record(url, null);
   }

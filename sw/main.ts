@@ -15,14 +15,15 @@ import { addModuleRoutes, canRoute } from './static-routes.js';
 
 declare const self: ServiceWorkerGlobalScope;
 
-const engine = new Engine(decodeScriptUrl(self.location.href));
+const engine = new Engine(decodeScriptUrl(self.location.href), true);
 
 // A new version takes over at once and claims open pages: the first visit is controlled
 // without a reload (BROWSER-FACTS.md: without clients.claim() it is not).
 self.addEventListener('install', (event) => {
   void self.skipWaiting();
-  // Routes exactly when the engine keeps an HTTP-cache store (it checked the API exists).
-  if (engine.httpStore && canRoute(event)) event.waitUntil(addModuleRoutes(event, engine.options.scope, engine.options.extensions));
+  // Routes only in the routed version, and only when the engine keeps an HTTP-cache store
+  // (it checked the API exists): until then modules are answered here (protocol/sw-url.ts).
+  if (engine.httpStore && engine.options.routed && canRoute(event)) event.waitUntil(addModuleRoutes(event, engine.options.scope, engine.options.extensions));
 });
 clientsClaim();
 self.addEventListener('activate', (event) => event.waitUntil(deleteOldCaches()));

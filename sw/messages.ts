@@ -26,7 +26,11 @@ export function onPageMessage(engine: Engine, event: ExtendableMessageEvent): vo
     case 'store:seen':
       if (engine.httpStore && Array.isArray(message.urls)) {
         const strings = (list: unknown) => (Array.isArray(list) ? list.filter((url): url is string => typeof url === 'string') : []);
-        event.waitUntil(engine.httpStore.adopt(strings(message.urls), new Set(strings(message.fromCache))));
+        const store = engine.httpStore;
+        const reply = (state: SwToPageMessage) => (event.source as Client | null)?.postMessage(state);
+        event.waitUntil(store.adopt(strings(message.urls), new Set(strings(message.fromCache)))
+          .then(() => store.settled())
+          .then(() => reply({ source: 'modrelay', type: 'store:state', state: store.state() })));
       }
       return;
     default: {

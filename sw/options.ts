@@ -1,5 +1,5 @@
 import { RELAY_PORT, SERVED_EXTENSIONS } from '../protocol/defaults.js';
-import { STORE_NAMES, type StoreName } from '../protocol/sw-url.js';
+import { DEFAULT_STORE, STORE_NAMES, type StoreName } from '../protocol/sw-url.js';
 
 /**
  * Options of the Service Worker engine. Our own `sw.js` reads them from its script URL
@@ -24,18 +24,21 @@ export interface ModuleRelayOptions {
    */
   memoryBytes?: number;
   /**
-   * Where warm modules live. `cache-storage` (default): Cache Storage, every module answered
-   * by the worker, immune to a broken HTTP proxy. `http-cache`: the browser's HTTP cache,
-   * module fetches never reach the worker (the floor's speed); needs an HTTP server that
-   * honours protocol/http-cache.ts (`modrelay serve` does) and the static routing API
-   * (elsewhere it behaves as `cache-storage`).
+   * Where warm modules live. `http-cache` (default): the worker answers from Cache Storage or
+   * the relay (immune to a broken HTTP proxy) until every module the page loaded has a
+   * verified copy in the browser's HTTP cache; from then on a routed version of the worker
+   * lets the HTTP cache answer module fetches with no fetch event (the floor's speed). Needs
+   * the static routing API and an HTTP server that honours protocol/http-cache.ts (detected;
+   * elsewhere it stays with Cache Storage). `cache-storage`: always Cache Storage.
    */
   store?: StoreName;
+  /** This version carries the static routes (protocol/sw-url.ts). Set by the client. */
+  routed?: boolean;
 }
 
 export type ResolvedOptions = Required<ModuleRelayOptions>;
 
-export const DEFAULTS = { budget: 500, extensions: SERVED_EXTENSIONS, memoryBytes: 64 * 1024 * 1024, store: 'cache-storage' } as const;
+export const DEFAULTS = { budget: 500, extensions: SERVED_EXTENSIONS, memoryBytes: 64 * 1024 * 1024, store: DEFAULT_STORE, routed: false } as const;
 
 export function resolveOptions(options: ModuleRelayOptions, self: ServiceWorkerGlobalScope): ResolvedOptions {
   const budget = options.budget ?? DEFAULTS.budget;
@@ -55,5 +58,6 @@ export function resolveOptions(options: ModuleRelayOptions, self: ServiceWorkerG
     scope: options.scope ?? self.registration.scope,
     memoryBytes,
     store,
+    routed: options.routed === true,
   };
 }

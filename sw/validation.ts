@@ -64,13 +64,15 @@ async function check(socket: RelaySocket<unknown>, sent: Record<ModulePath, Hash
 }
 
 /**
- * Asks the relay to vouch for copies that came over HTTP (a fallback load can land hundreds):
- * they are collected for a moment and checked in one `manifest:check`, whose answer every
- * store applies like a validation. Only while validated (`live()` gives the link's id then),
- * so no broadcast about them can have been missed; an answer from an older link is dropped.
+ * Asks the relay to vouch for copies that came over HTTP (a fallback load can land hundreds)
+ * or were made for the HTTP cache: they are collected for a moment and checked in one
+ * `manifest:check`, whose answer every store applies like a validation. Only while validated
+ * (`live()` gives the link's id then), so no broadcast about them can have been missed; an
+ * answer from an older link is dropped.
  */
 export class Confirmations {
   private pending = new Map<ModulePath, Hash>();
+  private waiting = new Map<ModulePath, { hash: Hash; resolve: (vouched: boolean | null) => void }[]>();
   private timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
@@ -85,14 +87,31 @@ export class Confirmations {
     this.timer ??= setTimeout(() => this.flush(), CONFIRM_DELAY_MS);
   }
 
+  /** Whether the relay's sha-256 of `path` is `hash`; null when it cannot answer now (not validated, no answer). */
+  verify(path: ModulePath, hash: Hash): Promise<boolean | null> {
+    if (this.live() === null) return Promise.resolve(null);
+    return new Promise((resolve) => {
+      const list = this.waiting.get(path) ?? [];
+      list.push({ hash, resolve });
+      this.waiting.set(path, list);
+      this.confirm(path, hash);
+    });
+  }
+
   private flush(): void {
     this.timer = undefined;
     const sent = Object.fromEntries(this.pending);
-    this.pending.clear();
+    const waiting = this.waiting;
+    this.pending = new Map();
+    this.waiting = new Map();
     const link = this.live();
-    if (link === null) return;
-    void check(this.socket, sent).then((verdict) => {
-      if (verdict && this.live() === link) for (const store of this.stores) void store.apply(verdict);
+    const answer = link === null ? Promise.resolve(null) : check(this.socket, sent);
+    void answer.then((verdict) => {
+      const current = verdict && this.live() === link ? verdict : null;
+      if (current) for (const store of this.stores) void store.apply(current);
+      for (const [path, list] of waiting) {
+        for (const { hash, resolve } of list) resolve(current ? !current.removed(path) && current.current(path) === hash : null);
+      }
     });
   }
 }

@@ -1,11 +1,12 @@
 import { describe, expect, test } from 'vitest';
 import { browserSuite } from '../support/harness.js';
 import { appResult } from '../support/page-log.js';
-import { waitCached } from '../support/wait.js';
+import { poll, waitCached } from '../support/wait.js';
 
 /**
  * The module graph behaves exactly as over HTTP while every module is answered by the
- * service worker: from the relay on the first load, from the cache on the reload.
+ * service worker (from the relay on the first load, from the cache on the reload), and
+ * when the default store's routed version lets the HTTP cache answer them.
  */
 const BIG = 'x'.repeat(1_200_000);
 
@@ -67,7 +68,7 @@ describe('conformance', () => {
       fromWorker: 'worker:/worker/helper.mjs',
     };
 
-    await page.goto(server.url);
+    await page.goto(`${server.url}?store=cache-storage`);
     expect(await appResult(page)).toEqual(expected);
     const first = await log.byPath();
     for (const path of GRAPH) {
@@ -89,5 +90,26 @@ describe('conformance', () => {
       });
     }
     expect(second.get('/boot.mjs')).toMatchObject({ fromSW: true, source: 'cache' });
+  });
+
+  test('the same graph under the default store: from the relay first, then from the HTTP cache with no fetch event', async () => {
+    const site = await h.site(FILES);
+    const server = await h.serve(site.root);
+    const { page, log } = await h.page();
+    await page.goto(server.url);
+    const result = await appResult(page);
+    expect(result).toMatchObject({ ping: 'pong', fromWorker: 'worker:/worker/helper.mjs', q: '?v=1' });
+    const first = await log.byPath();
+    for (const path of GRAPH) expect({ path, source: first.get(path)?.source }).toEqual({ path, source: 'relay' });
+    await poll(() => page.evaluate(() => navigator.serviceWorker.controller?.scriptURL.includes('routed=1') ?? false));
+    log.reset();
+    await page.reload();
+    expect(await appResult(page)).toEqual(result);
+    const second = await log.byPath();
+    // The page's own module requests skip the worker (static routes). A dedicated Worker's
+    // imports do not: Chromium applies no static route to a worker's requests, so its fetch
+    // handler answers them from Cache Storage.
+    for (const path of GRAPH.filter((p) => p !== '/worker/helper.mjs')) expect({ path, fromSW: second.get(path)?.fromSW }).toEqual({ path, fromSW: false });
+    expect(second.get('/worker/helper.mjs')).toMatchObject({ fromSW: true, source: 'cache' });
   });
 });

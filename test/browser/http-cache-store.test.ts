@@ -67,6 +67,11 @@ async function stopWorker(page: Page): Promise<void> {
   await cdp.detach();
 }
 
+/** Waits until the page is controlled by the worker version with static routes (protocol/sw-url.ts). */
+async function waitRouted(page: Page): Promise<void> {
+  await poll(() => page.evaluate(() => new URL(navigator.serviceWorker.controller?.scriptURL ?? location.href).searchParams.get('routed') === '1'));
+}
+
 function status(page: Page): Promise<string> {
   return page.evaluate(() => (window as unknown as { __modrelay: { status: string } }).__modrelay.status);
 }
@@ -77,11 +82,13 @@ async function visit(h: BrowserHarness, files: Record<string, string> = FILES, r
   const server = await h.serve(site.root);
   const { context, page, log } = await h.page();
   const relay = relayOf ? `&relay=${encodeURIComponent(await relayOf(server))}` : '';
-  await page.goto(`${server.url}?store=http-cache${relay}`);
+  await page.goto(`${server.url}${relay ? `?${relay.slice(1)}` : ""}`); // the default store
   expect(await appResult(page)).toMatchObject({ value: 'v1', stable: 'stable' });
-  // Nothing was cached yet: the app imported over plain HTTP without waiting for the worker.
-  expect(await status(page)).toBe('first-visit');
+  // A first visit is answered by the worker (through the relay), then copied for the HTTP cache
+  // and handed to the routed version of the worker.
+  expect(await status(page)).toBe('controlled');
   await waitCopied(page);
+  await waitRouted(page);
   // The steady state: this tab ran the immutable copies, so Blink's memory cache holds them
   // too (it outlives a reload; only a fetch by the page replaces an entry).
   await page.reload();
@@ -256,7 +263,7 @@ describe("store: 'http-cache'", () => {
 
   test("switching back to 'cache-storage' releases every copy: nothing immutable is left untracked", async () => {
     const { site, server, page } = await visit(h);
-    await page.goto(server.url); // the default store: a new worker without HTTP-cache copies
+    await page.goto(`${server.url}?store=cache-storage`); // a new worker without HTTP-cache copies
     expect(await appResult(page)).toMatchObject({ value: 'v1', stable: 'stable' });
     await poll(async () => Object.keys(await copies(page)).length === 0);
     // Then without any worker at all: the HTTP cache must not answer with the old copy.
