@@ -48,15 +48,16 @@ function answers(port) {
 
 /**
  * Starts one Caddy process: each site on its `port` either proxies to its `upstream` (a
- * loopback URL) or serves the folder `root` (Caddy's file_server).
+ * loopback URL) or serves the folder `root` (Caddy's file_server); `directives` are
+ * Caddyfile lines added to that site (the docs' HTTP-cache store lines).
  * @param {string} dir  temporary folder for the Caddyfile and Caddy's own state
- * @param {({ port: number, upstream: string } | { port: number, root: string })[]} sites
+ * @param {(({ port: number, upstream: string } | { port: number, root: string }) & { directives?: string })[]} sites
  */
 export async function startCaddy(dir, sites) {
   const blocks = sites.map((site) => `http://127.0.0.1:${site.port} {
 	bind 127.0.0.1
 	encode zstd gzip
-	${'root' in site ? `root * ${site.root}\n\tfile_server` : `reverse_proxy ${new URL(site.upstream).host}`}
+	${site.directives ? `${site.directives.trim().split('\n').join('\n\t')}\n\t` : ''}${'root' in site ? `root * ${site.root}\n\tfile_server` : `reverse_proxy ${new URL(site.upstream).host}`}
 }`);
   const caddyfile = path.join(dir, 'Caddyfile');
   await writeFile(caddyfile, `{

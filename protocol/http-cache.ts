@@ -9,3 +9,12 @@
 export const STORE_HEADER = 'x-modrelay-store';
 export const STORE_HTTP_CACHE = 'http-cache';
 export const IMMUTABLE = 'public, max-age=31536000, immutable';
+
+/**
+ * The `Cache-Control` a server following this convention answers for a served file:
+ * `immutable` only to the worker's copy request (`storeHeader`: that request header's
+ * value), and never for a page (pages stay network-first), `no-cache` otherwise.
+ */
+export function storeCacheControl(storeHeader: string | string[] | undefined, pathname: string): string {
+  return storeHeader === STORE_HTTP_CACHE && !/\.html?$/i.test(pathname) ? IMMUTABLE : 'no-cache';
+}

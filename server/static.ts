@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extensionOf } from '../protocol/file-types.js';
-import { IMMUTABLE, STORE_HEADER, STORE_HTTP_CACHE } from '../protocol/http-cache.js';
+import { STORE_HEADER, storeCacheControl } from '../protocol/http-cache.js';
 import type { ErrorCode } from '../protocol/wire.js';
 import { requestedRange, type ByteRange } from './http-range.js';
 import type { Module, ModuleStore } from './module-store.js';
@@ -98,7 +98,7 @@ async function isFolder(realRoot: string, segments: string[]): Promise<boolean> 
 
 /** `immutable` only for a copy the worker of `store: 'http-cache'` makes (see above); pages never. */
 function cacheControl(request: IncomingMessage, path: string): string {
-  return request.headers[STORE_HEADER] === STORE_HTTP_CACHE && extensionOf(path) !== '.html' ? IMMUTABLE : 'no-cache';
+  return storeCacheControl(request.headers[STORE_HEADER], path);
 }
 
 function notModified(request: IncomingMessage, etag: string): boolean {

@@ -32,6 +32,8 @@ const all = (predicate: (block: DocBlock) => boolean) => blocks.filter(predicate
 const isPage = (block: DocBlock) => block.lang === 'js' && block.code.includes('registerModuleRelay(') && !block.code.includes('modrelay-client.mjs');
 const isWorker = (block: DocBlock) => block.lang === 'js' && block.code.includes('ModuleRelayStrategy');
 const isNode = (block: DocBlock) => block.lang === 'js' && block.code.includes("from 'modrelay'");
+/** Run by any-server.test.ts, against a real Caddy and a real Express. */
+const isServer = (block: DocBlock) => block.lang === 'caddyfile' || (block.lang === 'js' && block.code.includes("from 'modrelay/middleware'"));
 
 /** Runs a shell line's modrelay command (`npx modrelay …` is our bin) in `cwd`; resolves with its output once `ready` shows. */
 function start(args: string[], cwd: string, ready: RegExp): Promise<{ child: ChildProcess; output: string }> {
@@ -56,7 +58,7 @@ describe('every code block of the README and docs/integration.md runs as written
   test('the blocks are all accounted for', () => {
     const kinds = blocks.map((block) => (
       block.lang === '' ? 'diagram or usage' : block.lang === 'html' ? 'html' : block.lang === 'sh' ? 'sh'
-        : isWorker(block) ? 'worker' : isNode(block) ? 'node' : isPage(block) ? 'page' : block.code.includes('modrelay-client.mjs') ? 'relay-only page' : 'unknown'
+        : isServer(block) ? 'server' : isWorker(block) ? 'worker' : isNode(block) ? 'node' : isPage(block) ? 'page' : block.code.includes('modrelay-client.mjs') ? 'relay-only page' : 'unknown'
     ));
     expect(kinds).not.toContain('unknown');
     expect(kinds.filter((kind) => kind === 'page').length).toBeGreaterThanOrEqual(5);

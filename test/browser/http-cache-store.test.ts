@@ -5,6 +5,7 @@ import { startRelayTap, type RelayTap } from '../faults/relay-tap.js';
 import { browserSuite, type BrowserHarness } from '../support/harness.js';
 import { idbEntries } from '../support/idb.js';
 import { appResult } from '../support/page-log.js';
+import { FROM_HTTP_CACHE, moduleTimings, waitRouted } from '../support/http-cache.js';
 import { poll, sleep } from '../support/wait.js';
 
 /**
@@ -37,23 +38,6 @@ async function waitCopied(page: Page, paths = MODULES): Promise<void> {
   });
 }
 
-/**
- * How this load got each module, from Resource Timing: `deliveryType` 'cache' with
- * `transferSize` 0 is the HTTP cache answering, no request sent; `workerMatchedSourceType`
- * is the static route that matched ('network': the worker's fetch handler never ran).
- */
-function moduleTimings(page: Page): Promise<Record<string, { delivery: string; transferSize: number; route: string }>> {
-  return page.evaluate(() => Object.fromEntries(
-    (performance.getEntriesByType('resource') as (PerformanceResourceTiming & { deliveryType: string; workerMatchedSourceType?: string })[])
-      .filter((entry) => entry.name.endsWith('.mjs'))
-      .map((entry) => [new URL(entry.name).pathname, {
-        delivery: entry.deliveryType, transferSize: entry.transferSize, route: entry.workerMatchedSourceType ?? 'none',
-      }]),
-  ));
-}
-
-const FROM_HTTP_CACHE = { delivery: 'cache', transferSize: 0, route: 'network' };
-
 async function stopWorker(page: Page): Promise<void> {
   const cdp = await page.context().newCDPSession(page);
   let stopped = false;
@@ -65,11 +49,6 @@ async function stopWorker(page: Page): Promise<void> {
   for (let i = 0; i < 50 && !stopped; i++) await sleep(100); // the status event trails the command
   expect(stopped).toBe(true);
   await cdp.detach();
-}
-
-/** Waits until the page is controlled by the worker version with static routes (protocol/sw-url.ts). */
-async function waitRouted(page: Page): Promise<void> {
-  await poll(() => page.evaluate(() => new URL(navigator.serviceWorker.controller?.scriptURL ?? location.href).searchParams.get('routed') === '1'));
 }
 
 function status(page: Page): Promise<string> {

@@ -1,10 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { freePort, startCaddy } from '../../bench/caddy.js';
 import { startRelayProcess } from '../faults/relay-process.js';
+import { documentedBoot } from '../support/doc-blocks.js';
 import { browserSuite } from '../support/harness.js';
 import { appResult } from '../support/page-log.js';
 import { removeRoot, tempRoot } from '../support/temp.js';
@@ -17,17 +18,8 @@ import { waitCached } from '../support/wait.js';
  * behind a Caddy reverse proxy.
  */
 const BIN = fileURLToPath(new URL('../../bin/modrelay.js', import.meta.url));
-const DOCS = fileURLToPath(new URL('../../docs/integration.md', import.meta.url));
 
 const h = browserSuite();
-
-/** The docs' boot script, from the code block that starts with `// public/boot.mjs`. */
-async function documentedBoot(relayUrl: string): Promise<string> {
-  const docs = await readFile(DOCS, 'utf8');
-  const block = /```js\n(\/\/ public\/boot\.mjs\n[\s\S]*?)```/.exec(docs)?.[1];
-  if (!block) throw new Error('docs/integration.md has no `// public/boot.mjs` block');
-  return block.replace('ws://localhost:8889/', relayUrl);
-}
 
 describe('relay-only with a static server that is not ours', () => {
   test('init, caddy file-server, the documented boot: controlled, files from the relay then the cache; the same behind a Caddy reverse proxy', async () => {
@@ -45,7 +37,7 @@ describe('relay-only with a static server that is not ours', () => {
     const origins = [`http://127.0.0.1:${filePort}`, `http://127.0.0.1:${proxyPort}`];
     const relay = await startRelayProcess(publicDir, origins.flatMap((origin) => ['--allow-origin', origin]));
     h.defer(() => relay.kill());
-    await writeFile(join(publicDir, 'boot.mjs'), await documentedBoot(relay.url));
+    await writeFile(join(publicDir, 'boot.mjs'), documentedBoot(relay.url));
     const caddy = await startCaddy(dir, [{ port: filePort, root: publicDir }, { port: proxyPort, upstream: origins[0]! }]);
     h.defer(() => caddy.close());
 

@@ -17,3 +17,15 @@ export function docBlocks(): DocBlock[] {
   }
   return blocks;
 }
+
+/** The first block of docs/integration.md whose code starts with `firstLine`. */
+export function docBlock(firstLine: string): DocBlock {
+  const block = docBlocks().find((b) => b.file === 'docs/integration.md' && b.code.startsWith(firstLine));
+  if (!block) throw new Error(`docs/integration.md has no block starting with ${firstLine}`);
+  return block;
+}
+
+/** The docs' relay-only boot script (the block `// public/boot.mjs`), pointed at `relayUrl`. */
+export function documentedBoot(relayUrl: string): string {
+  return docBlock('// public/boot.mjs').code.replace('ws://localhost:8889/', relayUrl);
+}
