@@ -8,6 +8,7 @@ import { cp, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { init, parse } from 'es-module-lexer';
+import { writeAppGraph } from './app-graph.js';
 
 /**
  * @typedef {object} Graph
@@ -15,6 +16,7 @@ import { init, parse } from 'es-module-lexer';
  * @property {string} source      folder copied into each site
  * @property {string} mount       URL folder the copy is served under ("src" → /src/...)
  * @property {string} entry       entry module, relative to the mount
+ * @property {(dir: string) => Promise<void>} [write]  writes the graph instead of copying `source`
  */
 
 // three's `exports` hides package.json from require.resolve, so locate packages directly.
@@ -27,6 +29,10 @@ export const GRAPHS = [
   { name: 'three', source: path.join(packageDir('three'), 'src'), mount: 'src', entry: 'Three.js' },
   // lodash-es's index is its `main`, lodash.js; it re-exports ~640 one-function modules.
   { name: 'lodash-es', source: packageDir('lodash-es'), mount: 'lodash-es', entry: 'lodash.js' },
+  // An app, not a library: 50 modules, half inside a module Worker, plus JSON and CSS (app-graph.js).
+  { name: 'app', source: '', mount: 'app', entry: 'main.mjs', write: writeAppGraph },
+  // lucide's ESM entry re-exports every icon, one module each: 2,000+ modules.
+  { name: 'lucide', source: path.join(packageDir('lucide'), 'dist', 'esm'), mount: 'lucide', entry: 'lucide.mjs' },
 ];
 
 /**
@@ -89,13 +95,14 @@ export function pickLeaf(modules) {
 }
 
 /**
- * Copies the graph's folder to `<siteRoot>/<mount>` (JavaScript files only).
+ * Copies the graph's folder to `<siteRoot>/<mount>` (JavaScript files only), or writes it.
  * @param {Graph} graph
  * @param {string} siteRoot
  */
 export async function copyGraph(graph, siteRoot) {
+  if (graph.write) return graph.write(path.join(siteRoot, graph.mount));
   await cp(graph.source, path.join(siteRoot, graph.mount), {
     recursive: true,
-    filter: (src) => !path.basename(src).includes('.') || src.endsWith('.js'),
+    filter: (src) => !path.basename(src).includes('.') || src.endsWith('.js') || src.endsWith('.mjs'),
   });
 }

@@ -13,7 +13,7 @@ const UPDATE_TIMEOUT_MS = 5000;
 
 /**
  * @typedef {object} HotTarget
- * @property {'modrelay' | 'modrelay-http' | 'vite'} tool
+ * @property {'modrelay' | 'modrelay-cs' | 'vite'} tool
  * @property {string} [url]        page to open
  * @property {string} [error]      why the target's server is not there
  * @property {string} leafFile     file edited

@@ -88,3 +88,12 @@ export async function waitCopied(page, count, timeoutMs = 20_000) {
   }
   throw new Error(`fewer than ${count} HTTP-cache copies after ${timeoutMs} ms`);
 }
+
+/**
+ * Waits (bounded) until the page is controlled by the routed version of the worker (the
+ * default store's static routes, protocol/sw-url.ts), which serves warm loads.
+ * @param {import('playwright-core').Page} page
+ */
+export async function waitRouted(page, timeoutMs = 20_000) {
+  await page.waitForFunction(() => navigator.serviceWorker.controller?.scriptURL.includes('routed=1') ?? false, undefined, { timeout: timeoutMs, polling: 100 });
+}

@@ -23,8 +23,8 @@ import { GRAPHS, importClosure, pickLeaf } from './graphs.js';
 import { startServerHost } from './hosts.js';
 import { measureHot } from './hot.js';
 import { runLoad } from './load.js';
-import { HTTP_CACHE, MODES } from './modes.js';
-import { POLL_MS, measureLoad, waitCopied, watchSources } from './page-load.js';
+import { CACHE_STORAGE, MODES } from './modes.js';
+import { POLL_MS, measureLoad, waitCopied, waitRouted, watchSources } from './page-load.js';
 import { renderMarkdown, summarize } from './report.js';
 import { createSite } from './site.js';
 import { renderChart } from './svg.js';
@@ -107,8 +107,8 @@ try {
     // Copies are independent: make them at once.
     const kinds = /** @type {const} */ ({
       immutable: 'plain', nocache: 'plain', vite: 'plain', modrelay: 'modrelay',
-      'modrelay-edit': 'modrelay', 'modrelay-http-edit': 'modrelay', 'modrelay-hot': 'modrelay',
-      'modrelay-http-hot': 'modrelay', 'vite-hot': 'vite-hot',
+      'modrelay-edit': 'modrelay', 'modrelay-cs-edit': 'modrelay', 'modrelay-hot': 'modrelay',
+      'modrelay-cs-hot': 'modrelay', 'vite-hot': 'vite-hot',
     });
     const made = await Promise.all(Object.entries(kinds).map(([name, kind]) => site(name, kind)));
     const sites = /** @type {Record<keyof typeof kinds, { root: string, entryUrl: string }>} */ (
@@ -134,9 +134,9 @@ try {
         ...(proxyPorts ? { allowOrigins: [`http://127.0.0.1:${proxyPorts.modrelay}`] } : {}),
       }),
       'modrelay-edit': await start('modrelay', { root: sites['modrelay-edit'].root }),
-      'modrelay-http-edit': await start('modrelay', { root: sites['modrelay-http-edit'].root }),
+      'modrelay-cs-edit': await start('modrelay', { root: sites['modrelay-cs-edit'].root }),
       'modrelay-hot': await start('modrelay', { root: sites['modrelay-hot'].root }),
-      'modrelay-http-hot': await start('modrelay', { root: sites['modrelay-http-hot'].root }),
+      'modrelay-cs-hot': await start('modrelay', { root: sites['modrelay-cs-hot'].root }),
       'vite-hot': await start('vite', { root: sites['vite-hot'].root }),
     };
     if (proxyPorts) {
@@ -193,8 +193,12 @@ try {
       inst.page = await inst.context.newPage();
       inst.sources = watchSources(inst.page, inst.mount);
       inst.setupResults.push({ ...await measureLoad(inst.page, { url: pageUrl(inst), timeoutMs: TIMEOUT_MS }), sources: inst.sources.take() });
-      // The HTTP-cache store copies the modules after the first load; warm means copied.
-      if (inst.mode.query === HTTP_CACHE) await waitCopied(inst.page, results.graphs[inst.graph].modules);
+      // The default store copies the modules after the first load, then the routed worker
+      // version takes over: warm means copied and routed.
+      if (inst.mode.server.includes('modrelay') && inst.mode.query !== CACHE_STORAGE) {
+        await waitCopied(inst.page, results.graphs[inst.graph].modules, 3 * TIMEOUT_MS);
+        await waitRouted(inst.page, 3 * TIMEOUT_MS);
+      }
       for (let i = 0; i < WARMUP_RELOADS; i++) {
         inst.setupResults.push({ ...await measureLoad(inst.page, { timeoutMs: TIMEOUT_MS }), sources: inst.sources.take() });
       }
@@ -282,8 +286,8 @@ try {
     results.hot[graph.name] = await measureHot(browser, [
       { tool: 'modrelay', url: servers['modrelay-hot'].url, error: servers['modrelay-hot'].error, leafFile: leafFile('modrelay-hot'), match: leaf },
       {
-        tool: 'modrelay-http', url: `${servers['modrelay-http-hot'].url}${HTTP_CACHE}`, error: servers['modrelay-http-hot'].error,
-        leafFile: leafFile('modrelay-http-hot'), match: leaf,
+        tool: 'modrelay-cs', url: `${servers['modrelay-cs-hot'].url}${CACHE_STORAGE}`, error: servers['modrelay-cs-hot'].error,
+        leafFile: leafFile('modrelay-cs-hot'), match: leaf,
       },
       { tool: 'vite', url: servers['vite-hot'].url, error: servers['vite-hot'].error, leafFile: leafFile('vite-hot'), match: '' },
     ], { edits: EDITS, gapMs: 150, timeoutMs: TIMEOUT_MS });

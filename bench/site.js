@@ -67,7 +67,7 @@ const extra = {};
 try {
   const registerStarted = performance.now();
   const { registerModuleRelay } = await import('/@modrelay/client.mjs');
-  // \`?store=http-cache\` on the page URL picks that store (bench/modes.js).
+  // \`?store=cache-storage\` on the page URL picks that store (bench/modes.js).
   await registerModuleRelay({ store: new URLSearchParams(location.search).get('store') ?? undefined });
   extra.registerMs = performance.now() - registerStarted;
   extra.controlled = !!navigator.serviceWorker.controller;

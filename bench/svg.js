@@ -23,7 +23,7 @@ function colorOf(key) {
   if (key === 'floor') return COLORS.floor;
   if (key.startsWith('proxy-modrelay')) return COLORS.proxyModrelay;
   if (key.startsWith('proxy-')) return COLORS.proxy;
-  if (key.startsWith('modrelay-http')) return COLORS.modrelayHttp;
+  if (key.startsWith('modrelay-cs')) return COLORS.modrelayHttp;
   if (key.startsWith('modrelay')) return COLORS.modrelay;
   if (key.startsWith('vite')) return COLORS.vite;
   return COLORS.http;

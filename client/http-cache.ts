@@ -68,6 +68,17 @@ export async function prepareHttpCache(): Promise<'ready' | 'reload'> {
 }
 
 /**
+ * No bytes over the wire, no revalidation, and no fetch handler: the HTTP cache answered on
+ * its own. (Chromium reports answers from the worker's Cache Storage as `deliveryType`
+ * 'cache' too; those are the worker's, not an untracked HTTP-cache copy.)
+ */
+function fromHttpCache(entry: PerformanceResourceTiming): boolean {
+  const timing = entry as PerformanceResourceTiming & { deliveryType?: string; workerMatchedSourceType?: string };
+  return timing.transferSize === 0 && timing.deliveryType === 'cache'
+    && (timing.workerStart === 0 || timing.workerMatchedSourceType === 'network');
+}
+
+/**
  * Collects the URLs of served files (modules and assets) this page loads over HTTP (Resource Timing sees every one, from
  * the HTTP cache or not) from now on, and sends them to the worker once it controls the page
  * and the page's loads went quiet; the worker copies the ones it does not hold yet.
@@ -97,8 +108,7 @@ export function reportModules(extensions: readonly string[], controlled: Promise
       if (!url.startsWith(scope) || url.startsWith(`${scope}@modrelay/`)) continue;
       if (!extensions.some((ext) => new URL(url).pathname.endsWith(ext))) continue;
       urls.push(url);
-      // No bytes over the wire and no revalidation: a cache answered on its own.
-      if (entry.transferSize === 0 && (entry as { deliveryType?: string }).deliveryType === 'cache') fromCache.push(url);
+      if (fromHttpCache(entry)) fromCache.push(url);
     }
     clearTimeout(timer);
     timer = setTimeout(() => {

@@ -68,6 +68,8 @@ async function visit(h: BrowserHarness, files: Record<string, string> = FILES, r
   expect(await status(page)).toBe('controlled');
   await waitCopied(page);
   await waitRouted(page);
+  // Copying announces nothing: the worker's own answers are not mistaken for untracked copies.
+  expect(await page.evaluate(() => (window as unknown as { __modrelay: { updates: unknown[] } }).__modrelay.updates)).toEqual([]);
   // The steady state: this tab ran the immutable copies, so Blink's memory cache holds them
   // too (it outlives a reload; only a fetch by the page replaces an entry).
   await page.reload();
