@@ -10,7 +10,8 @@
  * @property {boolean} ok
  * @property {number} [importMs]   import() start → resolved
  * @property {number} [totalMs]    navigation start → resolved
- * @property {number} [registerMs] modrelay: registerModuleRelay() duration
+ * @property {number} [registerMs] modrelay: the registerModuleRelay() call
+ * @property {number} [clientImportMs] modrelay: the boot script's import() of the client
  * @property {boolean} [controlled]
  * @property {string} [registerError]
  * @property {string} [error]

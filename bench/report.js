@@ -164,6 +164,17 @@ export function renderMarkdown(results) {
       lines.push(`| ${g} | ${HOT_LABELS[tool] ?? tool} | ${show(h.p50Ms)} | ${show(h.p95Ms)} | ${h.n} | ${h.error ? `failed: ${String(h.error).slice(0, 60)}` : h.errors} |`);
     }
   }
+  const register = results.register;
+  if (register) {
+    lines.push('', '## Fixed cost of a warm load (app graph, default store, one tab reloaded)', '');
+    if (register.error) lines.push(`failed: ${register.error}`);
+    else {
+      lines.push('| CPU hogs | n | registerModuleRelay() ms p50 / p95 / p99 / max | import() of the client ms p50 / p95 / p99 | navigation → app imported ms p50 / p95 / p99 | failed |', '| --- | --- | --- | --- | --- | --- |');
+      for (const [key, r] of Object.entries(/** @type {Record<string, any>} */ (register))) {
+        lines.push(`| ${key.replace('hogs', '')} | ${r.n} | ${r.registerMs.p50} / ${r.registerMs.p95} / ${r.registerMs.p99} / ${r.registerMs.max} | ${r.clientImportMs.p50} / ${r.clientImportMs.p95} / ${r.clientImportMs.p99} | ${r.totalMs.p50} / ${r.totalMs.p95} / ${r.totalMs.p99} | ${r.failed} |`);
+      }
+    }
+  }
   if (s.load.length > 0) {
     lines.push('', '## Relay under load (three, every hash verified)', '', '| clients | modules/s | MB/s | p95 request ms | p95 whole graph ms | relay peak RSS MB | errors |', '| --- | --- | --- | --- | --- | --- | --- |');
     for (const l of s.load) {

@@ -22,6 +22,7 @@ import { caddyVersion, freePort, startCaddy } from './caddy.js';
 import { GRAPHS, importClosure, pickLeaf } from './graphs.js';
 import { startServerHost } from './hosts.js';
 import { measureHot } from './hot.js';
+import { measureRegister } from './register.js';
 import { runLoad } from './load.js';
 import { CACHE_STORAGE, MODES } from './modes.js';
 import { POLL_MS, measureLoad, waitCopied, waitRouted, watchSources } from './page-load.js';
@@ -291,6 +292,18 @@ try {
       },
       { tool: 'vite', url: servers['vite-hot'].url, error: servers['vite-hot'].error, leafFile: leafFile('vite-hot'), match: '' },
     ], { edits: EDITS, gapMs: 150, timeoutMs: TIMEOUT_MS });
+  }
+
+  // ── the fixed cost of a warm load, on the small app ──
+  const app = setup.app;
+  if (app && !app.servers.modrelay.error) {
+    const reloads = quick ? 40 : 200;
+    log(`app: registerModuleRelay() over ${reloads} warm reloads, quiet, then with two CPU hogs`);
+    try {
+      results.register = await measureRegister(browser, { url: app.servers.modrelay.url, modules: results.graphs.app.modules, reloads, timeoutMs: TIMEOUT_MS });
+    } catch (e) {
+      results.register = { error: errorText(e) };
+    }
   }
 } catch (e) {
   results.errors.push(String(e instanceof Error ? e.stack : e));

@@ -65,8 +65,10 @@ window.addEventListener('modrelay:update', (event) => {
 });
 const extra = {};
 try {
-  const registerStarted = performance.now();
+  const importStarted = performance.now();
   const { registerModuleRelay } = await import('/@modrelay/client.mjs');
+  extra.clientImportMs = performance.now() - importStarted;
+  const registerStarted = performance.now();
   // \`?store=cache-storage\` on the page URL picks that store (bench/modes.js).
   await registerModuleRelay({ store: new URLSearchParams(location.search).get('store') ?? undefined });
   extra.registerMs = performance.now() - registerStarted;

@@ -4,6 +4,7 @@ import type { Epochs } from './epochs.js';
 import { recordsStore, type HttpCopy } from './http-cache-records.js';
 import { fetchCopy, releaseCopy } from './http-copy.js';
 import { IdbBatch } from './idb-batch.js';
+import { Limiter } from './limiter.js';
 import type { Store } from './store.js';
 import type { Verdict } from './validation.js';
 
@@ -39,8 +40,7 @@ export class HttpCacheStore implements Store<HttpCopy, [path: ModulePath]> {
   private releasedAt = new Map<string, number>();
   private idb = recordsStore();
   private records = new IdbBatch<HttpCopy>(this.idb);
-  private active = 0;
-  private waiting: (() => void)[] = [];
+  private limit = new Limiter(CONCURRENCY);
   /** False once IndexedDB failed: an untracked copy could outlive this worker, so copy nothing new. */
   private durable = true;
   private server: Server = 'unknown';
@@ -201,7 +201,7 @@ export class HttpCacheStore implements Store<HttpCopy, [path: ModulePath]> {
       const changed = before === undefined ? 0 : before.hash !== null ? before.changed : Date.now();
       const unknown: HttpCopy = { path, hash: null, at: Date.now(), changed };
       await this.record(url, unknown);
-      const result = await this.limited(() => fetchCopy(url, attempt === 0 ? mode : 'reload'));
+      const result = await this.limit.run(() => fetchCopy(url, attempt === 0 ? mode : 'reload'));
       if (result.kind === 'offline') return this.record(url, before ?? null);
       if (result.kind === 'ignored') {
         this.server = 'ignores';
@@ -218,9 +218,13 @@ export class HttpCacheStore implements Store<HttpCopy, [path: ModulePath]> {
       const now = Date.now();
       // A first copy has the bytes the page just loaded itself: nothing to evict. Unverified
       // (the relay cannot answer now), it stays unknown, and the next check copies it again.
-      return this.record(url, {
+      // Not waited for: until it is in IndexedDB the durable record says unknown (written
+      // above, before the fetch), which a restarted worker copies again. So an edit's notice
+      // does not wait for a second IndexedDB commit.
+      void this.record(url, {
         path, hash: verified ? result.hash : null, at: now, changed: before?.hash && before.hash !== result.hash ? now : changed,
       });
+      return;
     }
     // Still wrong after every attempt: leave no immutable copy the relay does not vouch for.
     await this.release(url, path);
@@ -229,7 +233,7 @@ export class HttpCacheStore implements Store<HttpCopy, [path: ModulePath]> {
   /** Replaces an immutable copy with the server's plain `no-cache` answer, then forgets it. */
   private async release(url: string, path: ModulePath): Promise<void> {
     await this.record(url, { path, hash: null, at: Date.now(), changed: Date.now() });
-    if (!(await this.limited(() => releaseCopy(url)))) return; // offline: stays unknown, copied or released at the next chance
+    if (!(await this.limit.run(() => releaseCopy(url)))) return; // offline: stays unknown, copied or released at the next chance
     this.releasedAt.set(url, Date.now());
     await this.record(url, null);
   }
@@ -242,16 +246,5 @@ export class HttpCacheStore implements Store<HttpCopy, [path: ModulePath]> {
       this.durable = false;
       console.warn('modrelay: recording HTTP-cache copies failed; modules stay plain HTTP', error);
     });
-  }
-
-  private async limited<T>(run: () => Promise<T>): Promise<T> {
-    while (this.active >= CONCURRENCY) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.active++;
-    try {
-      return await run();
-    } finally {
-      this.active--;
-      this.waiting.shift()?.();
-    }
   }
 }

@@ -1,15 +1,17 @@
 /**
- * `store: 'http-cache'` keeps module fetches away from this worker: static routes
- * (`InstallEvent.addRoutes`, Chromium 123+) send them straight to the network, where the
- * browser's HTTP cache answers them. A fetch event per module costs ~2 ms and loses V8's
- * code cache (docs/performance.md, observation 1), which is most of a warm reload.
- * modrelay's own files under `/@modrelay/` stay with the worker (cached for offline boots).
+ * The routed version of the `http-cache` store keeps module fetches away from this worker:
+ * static routes (`InstallEvent.addRoutes`, Chromium 123+) send them straight to the network,
+ * where the browser's HTTP cache answers them. A fetch event per module costs ~2 ms and loses
+ * V8's code cache (docs/performance.md, observation 1), which is most of a warm reload.
+ * Pages and modrelay's own files under `/@modrelay/` race the network against the fetch
+ * handler: a stopped worker's start-up is then not on the path of a warm load (the network
+ * answers first), and offline the handler's cached copy still answers.
  */
 import { OWN_PATH_PREFIX } from '../protocol/defaults.js';
 
 interface RouterRule {
-  condition: { urlPattern: { pathname: string } };
-  source: 'network' | 'fetch-event';
+  condition: { urlPattern: { pathname: string } } | { requestMode: RequestMode };
+  source: 'network' | 'fetch-event' | 'race-network-and-fetch-handler';
 }
 
 interface RoutingInstallEvent extends ExtendableEvent {
@@ -35,9 +37,10 @@ function escapePattern(text: string): string {
 export async function addModuleRoutes(event: RoutingInstallEvent, scope: string, extensions: readonly string[]): Promise<void> {
   const base = escapePattern(new URL(scope).pathname);
   const rules: RouterRule[] = [
-    // First match wins: modrelay's client before the module rules that would match it.
-    { condition: { urlPattern: { pathname: `${OWN_PATH_PREFIX}*` } }, source: 'fetch-event' },
-    // Pages stay with the fetch handler: network-first with an offline copy (fetch-page.ts).
+    // First match wins: pages and modrelay's client before the module rules that would match them.
+    { condition: { requestMode: 'navigate' }, source: 'race-network-and-fetch-handler' },
+    { condition: { urlPattern: { pathname: `${OWN_PATH_PREFIX}*` } }, source: 'race-network-and-fetch-handler' },
+    // Any other page URL stays with the fetch handler: network-first with an offline copy (fetch-page.ts).
     ...extensions.filter((ext) => ext !== '.html')
       .map((ext): RouterRule => ({ condition: { urlPattern: { pathname: `${base}*${escapePattern(ext)}` } }, source: 'network' })),
   ];
