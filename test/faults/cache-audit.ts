@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
+import { idbEntries } from '../support/idb.js';
 import { sha256 } from '../support/sha256.js';
 
 /**
@@ -71,4 +72,30 @@ export async function auditCaches(page: Page, root: string): Promise<CacheAudit>
     if (want !== entry.hash) bad.push(`${path}: cached ${entry.size} B sha-256 ${entry.hash.slice(0, 12)}…, disk ${disk.length} B ${want.slice(0, 12)}…`);
   }
   return { entries, bad, modules };
+}
+
+/**
+ * The HTTP-cache store's copies: for every copy the worker recorded with a hash, the bytes the
+ * browser's HTTP cache now answers for its URL (a page `fetch`, which an immutable copy answers
+ * without a request) must be the file on disk, and the record's hash theirs. Returns the
+ * number of copies checked and what was wrong.
+ */
+export async function auditCopies(page: Page, root: string): Promise<{ copies: number; bad: string[] }> {
+  const rows = await idbEntries<{ hash: string | null }>(page, 'modrelay-http-cache', 'copies');
+  const recorded = rows.filter(([, copy]) => typeof copy.hash === 'string');
+  const served = await page.evaluate(async (urls) => {
+    const hex = (buf: ArrayBuffer) => [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, '0')).join('');
+    return Promise.all(urls.map(async (url) => {
+      const response = await fetch(url);
+      return hex(await crypto.subtle.digest('SHA-256', await response.arrayBuffer()));
+    }));
+  }, recorded.map(([url]) => url));
+  const bad: string[] = [];
+  for (const [i, [url, copy]] of recorded.entries()) {
+    const path = decodeURIComponent(new URL(url).pathname);
+    const disk = await readFile(join(root, path)).then(sha256, () => null);
+    if (disk !== null && served[i] !== disk) bad.push(`${path}: the HTTP cache answers sha-256 ${served[i]!.slice(0, 12)}…, disk ${disk.slice(0, 12)}…`);
+    if (served[i] !== copy.hash) bad.push(`${path}: recorded ${copy.hash!.slice(0, 12)}…, the HTTP cache answers ${served[i]!.slice(0, 12)}…`);
+  }
+  return { copies: recorded.length, bad };
 }

@@ -3,7 +3,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRelay, type Relay } from '../../server/index.js';
 import { launchChromium } from '../../scripts/chromium.js';
-import { auditCaches } from './cache-audit.js';
+import { auditCaches, auditCopies } from './cache-audit.js';
 import { isModulePath, startFaultProxy, type FaultKind, type FaultProxy } from './fault-proxy.js';
 import { isRightThree, loadPage, type LoadResult } from './load-page.js';
 import { record, size } from './record.js';
@@ -73,7 +73,7 @@ describe('three.js through a faulty proxy: HTTP-only against modrelay (browser)'
     proxy = await startFaultProxy({ seed: 5, rate: 0, stallMs: 1500 });
     relay = await createRelay({ root: site.root, port: 0, allowOrigins: [proxy.origin] });
     tap = await startRelayTap(relay.url);
-    server = await startSiteServer(site.root, tap.url);
+    server = await startSiteServer(site.root, tap.url, undefined, true);
     proxy.setTarget(server.url);
     browser = await launchChromium();
     // Control: with no faults the page loads; its figures are "the right code".
@@ -128,6 +128,10 @@ describe('three.js through a faulty proxy: HTTP-only against modrelay (browser)'
     let httpModules = 0;
     const failures: string[] = [];
     const badCache: string[] = [];
+    let routedContexts = 0;
+    let copyRequests = 0;
+    let copyFaults = 0;
+    let copiesChecked = 0;
     for (let c = 0; c < LOADS / perContext; c++) {
       const context = await browser.newContext();
       const page = await context.newPage();
@@ -163,23 +167,37 @@ describe('three.js through a faulty proxy: HTTP-only against modrelay (browser)'
           const good = n - (faulted.get(path) ?? 0);
           travelled.set(path, (travelled.get(path) ?? 0) + good);
         }
+        if (i === 0) {
+          // The default store copies the page's files for the HTTP cache once it is quiet (through
+          // this proxy too), then its routed version answers the warm loads: wait for that.
+          const routed = await page.waitForFunction(() => navigator.serviceWorker.controller?.scriptURL.includes('routed=1'), undefined, { timeout: 30_000, polling: 100 })
+            .then(() => true, () => false);
+          if (routed) routedContexts++;
+          for (const n of proxy.stats.copies.values()) copyRequests += n;
+          copyFaults += proxy.stats.copyLog.length;
+          proxy.resetStats();
+        }
       }
       for (const n of travelled.values()) needless += Math.max(0, n - 1);
       for (const n of relayed.values()) relayDuplicates += Math.max(0, n - 1);
       const audit = await auditCaches(page, site.root);
       badCache.push(...audit.bad);
+      const copies = await auditCopies(page, site.root);
+      copiesChecked += copies.copies;
+      badCache.push(...copies.bad);
       await context.close();
     }
     record({
       area: 'fault proxy',
       tried: `three through the same proxy with modrelay (${LOADS / perContext} fresh browsers × ${perContext} loads)`,
       times: LOADS,
-      happened: `${ok} of ${LOADS} loaded the right code; ${relayBodies} module bodies over the relay (${relayRequests} module:requests, ${requestsForPushed} of them for a path already announced in a push), ${httpModules} module requests over HTTP (${httpFaults} of them broken by the proxy), ${warmFetches} module fetches in the ${LOADS - LOADS / perContext} warm loads; ${needless} needless re-fetches (${relayDuplicates} of them a second relay body for the same module), ${badCache.length} bad cache entries`,
-      pass: ok === LOADS && needless === 0 && badCache.length === 0,
+      happened: `${ok} of ${LOADS} loaded the right code; ${relayBodies} module bodies over the relay (${relayRequests} module:requests, ${requestsForPushed} of them for a path already announced in a push), ${httpModules} module requests over HTTP (${httpFaults} of them broken by the proxy), ${warmFetches} module fetches in the ${LOADS - LOADS / perContext} warm loads; ${needless} needless re-fetches (${relayDuplicates} of them a second relay body for the same module); default store: ${routedContexts} of ${LOADS / perContext} browsers switched to the routed version after ${copyRequests} copy requests (${copyFaults} of them broken by the proxy), ${copiesChecked} HTTP-cache copies checked against disk; ${badCache.length} bad cache entries or copies`,
+      pass: ok === LOADS && needless === 0 && badCache.length === 0 && routedContexts === LOADS / perContext,
     });
     expect(failures).toEqual([]);
     expect(needless).toBe(0);
     expect(badCache).toEqual([]);
+    expect(routedContexts).toBe(LOADS / perContext);
   }, 600_000);
 
   it('relay unreachable: truncated HTTP responses the SW got are never cached, and the next load is right', async () => {

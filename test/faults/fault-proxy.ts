@@ -1,3 +1,4 @@
+import { STORE_HEADER } from '../../protocol/http-cache.js';
 import http from 'node:http';
 import { listenLoopback } from './loopback-server.js';
 import { hash32, mulberry32, pick } from './prng.js';
@@ -30,11 +31,15 @@ export interface FaultProxyOptions {
 }
 
 export interface FaultStats {
-  /** Requests seen, by path (query stripped). */
+  /** Requests seen, by path (query stripped); the worker's HTTP-cache copies are in `copies`. */
   requests: Map<string, number>;
+  /** Copy requests (with the HTTP-cache store header) seen, by path. */
+  copies: Map<string, number>;
   faults: Record<FaultKind, number>;
   /** Paths that got a fault, in order, e.g. "truncate /src/math/Vector3.js". */
   log: string[];
+  /** The same for copy requests. */
+  copyLog: string[];
 }
 
 export interface FaultProxy {
@@ -57,7 +62,7 @@ export function isModulePath(path: string): boolean {
 }
 
 function emptyStats(): FaultStats {
-  return { requests: new Map(), faults: { truncate: 0, chunked: 0, reset: 0, stall: 0 }, log: [] };
+  return { requests: new Map(), copies: new Map(), faults: { truncate: 0, chunked: 0, reset: 0, stall: 0 }, log: [], copyLog: [] };
 }
 
 export async function startFaultProxy(options: FaultProxyOptions): Promise<FaultProxy> {
@@ -73,8 +78,9 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   // successive loads meet different faults.
   const seen = new Map<string, number>();
 
-  function decide(path: string): FaultKind | null {
-    stats.requests.set(path, (stats.requests.get(path) ?? 0) + 1);
+  function decide(path: string, copy: boolean): FaultKind | null {
+    const counts = copy ? stats.copies : stats.requests;
+    counts.set(path, (counts.get(path) ?? 0) + 1);
     const n = seen.get(path) ?? 0;
     seen.set(path, n + 1);
     if (!faultable(path)) return null;
@@ -84,10 +90,12 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
 
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
-    const fault = decide(path);
+    const copy = req.headers[STORE_HEADER] !== undefined;
+    const log = copy ? stats.copyLog : stats.log;
+    const fault = decide(path, copy);
     if (fault === 'reset') {
       stats.faults.reset++;
-      stats.log.push(`reset ${path}`);
+      log.push(`reset ${path}`);
       req.socket.resetAndDestroy();
       return;
     }
@@ -113,7 +121,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
             return;
           }
           stats.faults[fault]++;
-          stats.log.push(`${fault} ${path}`);
+          log.push(`${fault} ${path}`);
           const half = body.subarray(0, Math.floor(body.length / 2));
           if (fault === 'truncate') {
             res.writeHead(status, { ...headers, 'content-length': body.length });

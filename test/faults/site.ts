@@ -4,6 +4,7 @@ import { listenLoopback, type LoopbackServer } from './loopback-server.js';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sirv from 'sirv';
+import { modrelayCacheHeaders } from '../../server/middleware.js';
 import { ownFilesHandler } from '../../server/own-files.js';
 import { removeRoot, tempRoot } from '../support/temp.js';
 
@@ -60,17 +61,23 @@ export type SiteServer = LoopbackServer;
 /**
  * `relayUrl` may be a function: read per request, so the relay can start after the site.
  * `refuse`: URL paths this server answers 503 to, as a broken proxy would (so whatever the
- * page gets for them came through the worker).
+ * page gets for them came through the worker). `honourStore`: answer the HTTP-cache store's
+ * header (through `modrelay/middleware`), so the default store copies and goes routed;
+ * without it this server ignores the header, and pages stay on the worker-answered path.
  */
 export async function startSiteServer(
-  root: string, relayUrl: string | (() => string), refuse: (path: string) => boolean = () => false,
+  root: string, relayUrl: string | (() => string), refuse: (path: string) => boolean = () => false, honourStore = false,
 ): Promise<SiteServer> {
   const ownFiles = ownFilesHandler(typeof relayUrl === 'function' ? relayUrl : () => relayUrl);
   const statics = sirv(root, { dev: true, etag: true });
+  const cacheHeaders = modrelayCacheHeaders();
   const server = http.createServer((req, res) => {
     if (refuse((req.url ?? '/').split('?')[0]!)) return void res.writeHead(503).end('refused by the test');
     void ownFiles(req, res).then((answered) => {
-      if (!answered) statics(req, res, () => void res.writeHead(404).end('not found'));
+      if (answered) return;
+      const serveFile = () => statics(req, res, () => void res.writeHead(404).end('not found'));
+      if (honourStore) cacheHeaders(req, res, serveFile);
+      else serveFile();
     });
   });
   return listenLoopback(server);
