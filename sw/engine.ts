@@ -1,7 +1,8 @@
 import { OWN_PATH_PREFIX } from '../protocol/defaults.js';
 import { extensionOf } from '../protocol/file-types.js';
-import type { Hash, Hello, ModulePath, ModuleRemoved, ModuleUpdated, RelayState, SwToPageMessage } from '../protocol/wire.js';
+import type { Hash, Hello, HttpCacheState, ModulePath, ModuleRemoved, ModuleUpdated, RelayState, SwToPageMessage } from '../protocol/wire.js';
 import { CacheStorageStore } from './cache-storage-store.js';
+import { after } from './deferred.js';
 import { Epochs } from './epochs.js';
 import { releaseLeftovers } from './http-cache-records.js';
 import { HttpCacheStore } from './http-cache-store.js';
@@ -30,6 +31,11 @@ declare const __MODRELAY_VERSION__: string;
 const MAX_REFRESH = 32;
 /** The relay's status is asked at most this often while the link stays down. */
 const DIAGNOSE_MS = 1000;
+/** Validations of one link, when its `manifest:check` goes unanswered. */
+const VALIDATE_ATTEMPTS = 3;
+/** A copy waits at most VERIFY_POLLS × VERIFY_POLL_MS for the link's validation. */
+const VERIFY_POLLS = 40;
+const VERIFY_POLL_MS = 250;
 
 /**
  * The engine shared by our own sw.js and the Workbox strategy, one per worker: it owns the
@@ -103,11 +109,30 @@ export class Engine {
     return path !== null && !path.startsWith(OWN_PATH_PREFIX) && this.serves(path) && extensionOf(path) !== '.html' ? path : null;
   }
 
-  /** Whether the relay's sha-256 of `path` is `hash`, for a copy made for the HTTP cache. */
-  private verifyCopy(url: string, path: ModulePath, hash: Hash): Promise<boolean | null> {
+  /**
+   * The HTTP-cache store as the pages must follow it (`store:state`): `ready` only once every
+   * file the relay vouches for in Cache Storage (everything pages loaded through this worker,
+   * so the whole graph, not only the first files a page reported) has a verified copy.
+   */
+  storeState(): HttpCacheState | null {
+    const store = this.httpStore;
+    if (!store) return null;
+    const state = store.state();
+    if (state !== 'ready') return state;
+    const missing = this.cache.moduleUrls().some((url) => this.storePath(url) !== null && typeof store.get(url)?.hash !== 'string');
+    return missing ? 'pending' : 'ready';
+  }
+
+  /**
+   * Whether the relay's sha-256 of `path` is `hash`, for a copy made for the HTTP cache.
+   * A page can report its files before this worker's validation finished (a slow connect):
+   * that is waited for, bounded, so the copy is not left unknown.
+   */
+  private async verifyCopy(url: string, path: ModulePath, hash: Hash): Promise<boolean | null> {
+    for (let i = 0; i < VERIFY_POLLS && !this.link.validated && this.socket.state !== 'down'; i++) await after(VERIFY_POLL_MS, undefined);
     const vouched = this.cache.get(url);
     // The relay sent these very bytes over the validated link (the page's first visit): no round trip.
-    if (this.link.validated && vouched?.kind === 'module' && vouched.hash === hash) return Promise.resolve(true);
+    if (this.link.validated && vouched?.kind === 'module' && vouched.hash === hash) return true;
     return this.confirmations.verify(path, hash);
   }
 
@@ -122,8 +147,16 @@ export class Engine {
   private onReady(hello: Hello): void {
     this.relayState = 'connected';
     this.relayVersion = hello.version ?? null;
-    const link = this.link.up();
-    void validate(this.stores, this.socket).then((ok) => this.link.settle(link, ok));
+    void this.validateLink(this.link.up());
+  }
+
+  /** Validates link `id`; a check that failed while the link stays up is tried again, bounded. */
+  private async validateLink(id: number): Promise<void> {
+    for (let attempt = 0; attempt < VALIDATE_ATTEMPTS; attempt++) {
+      const ok = await validate(this.stores, this.socket);
+      this.link.settle(id, ok);
+      if (ok || this.socket.state !== 'ready' || this.link.live() !== null) return;
+    }
   }
 
   private onDown(): void {

@@ -1,4 +1,4 @@
-import type { PageToSwMessage, SwToPageMessage } from '../protocol/wire.js';
+import type { HttpCacheState, PageToSwMessage, SwToPageMessage } from '../protocol/wire.js';
 import { after } from './deferred.js';
 import type { Engine } from './engine.js';
 import { warm } from './warm.js';
@@ -28,9 +28,11 @@ export function onPageMessage(engine: Engine, event: ExtendableMessageEvent): vo
         const strings = (list: unknown) => (Array.isArray(list) ? list.filter((url): url is string => typeof url === 'string') : []);
         const store = engine.httpStore;
         const reply = (state: SwToPageMessage) => (event.source as Client | null)?.postMessage(state);
-        event.waitUntil(store.adopt(strings(message.urls), new Set(strings(message.fromCache)))
-          .then(() => store.settled())
-          .then(() => reply({ source: 'modrelay', type: 'store:state', state: store.state() })));
+        // Also what the page did not report: a dedicated Worker's modules, pushes it has not imported yet.
+        const urls = [...new Set([...strings(message.urls), ...engine.cache.moduleUrls()])];
+        event.waitUntil(store.adopt(urls, new Set(strings(message.fromCache)))
+          .then(() => settledState(engine))
+          .then((state) => reply({ source: 'modrelay', type: 'store:state', state })));
       }
       return;
     default: {
@@ -38,6 +40,21 @@ export function onPageMessage(engine: Engine, event: ExtendableMessageEvent): vo
       return unknown;
     }
   }
+}
+
+const STATE_POLL_MS = 500;
+const STATE_POLLS = 40; // 20 s
+
+/** The store's state once no copy is in flight; a `pending` one (copies retried) is watched, bounded. */
+async function settledState(engine: Engine): Promise<HttpCacheState> {
+  let state: HttpCacheState = 'pending';
+  for (let i = 0; i < STATE_POLLS; i++) {
+    await engine.httpStore?.settled();
+    state = engine.storeState() ?? 'unsupported';
+    if (state !== 'pending') return state;
+    await after(STATE_POLL_MS, undefined);
+  }
+  return state;
 }
 
 const VALIDATION_POLL_MS = 20;

@@ -1,7 +1,10 @@
 import type { Hash, ManifestStatus, ModulePath } from '../protocol/wire.js';
 import type { RelaySocket } from './relay-socket.js';
+import { after } from './deferred.js';
 import type { AnyStore } from './store.js';
 
+/** A `manifest:check` not answered within this long counts as not answered. */
+const CHECK_TIMEOUT_MS = 5000;
 /** HTTP copies are confirmed in batches collected over this window. */
 const CONFIRM_DELAY_MS = 50;
 
@@ -56,8 +59,9 @@ export async function validate(stores: readonly AnyStore[], socket: RelaySocket<
 async function check(socket: RelaySocket<unknown>, sent: Record<ModulePath, Hash>): Promise<Verdict | null> {
   if (Object.keys(sent).length === 0) return new Verdict(sent, { changed: {}, removed: [] });
   try {
-    const answer = await socket.request({ type: 'manifest:check', entries: sent });
-    return 'type' in answer && answer.type === 'manifest:status' ? new Verdict(sent, answer) : null;
+    // Bounded: an answer that never comes must not leave the link unvalidated for good (the engine retries).
+    const answer = await Promise.race([socket.request({ type: 'manifest:check', entries: sent }), after(CHECK_TIMEOUT_MS, null)]);
+    return answer !== null && 'type' in answer && answer.type === 'manifest:status' ? new Verdict(sent, answer) : null;
   } catch {
     return null;
   }

@@ -23,7 +23,8 @@ describe('service worker termination', () => {
     const site = await h.site(FILES);
     const server = await h.serve(site.root);
     const { context, page, log } = await h.page();
-    await page.goto(server.url);
+    // The worker-answered store (the default's routed version is covered by http-cache-store.test.ts).
+    await page.goto(`${server.url}?store=cache-storage`);
     expect(await appResult(page)).toEqual({ value: 'v1', stable: 'stable' });
     await waitCached(page, CACHED);
 
