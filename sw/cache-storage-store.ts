@@ -180,11 +180,6 @@ export class CacheStorageStore implements Store<ModuleMeta, [v: Verified, source
    * Also the `have` list of pushes: relay and HTTP copies alike, validated or not (the relay
    * skips only a matching hash, so an old copy still gets the new bytes).
    */
-  /** URLs of the files the relay vouches for (what a page loaded through this worker). */
-  moduleUrls(): string[] {
-    return [...this.meta].filter(([, meta]) => meta.kind === 'module').map(([url]) => url);
-  }
-
   manifest(): Record<ModulePath, Hash> {
     const entries: Record<ModulePath, Hash> = {};
     for (const meta of this.meta.values()) {

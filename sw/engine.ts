@@ -1,6 +1,6 @@
 import { OWN_PATH_PREFIX } from '../protocol/defaults.js';
 import { extensionOf } from '../protocol/file-types.js';
-import type { Hash, Hello, HttpCacheState, ModulePath, ModuleRemoved, ModuleUpdated, RelayState, SwToPageMessage } from '../protocol/wire.js';
+import type { Hash, Hello, ModulePath, ModuleRemoved, ModuleUpdated, RelayState, SwToPageMessage } from '../protocol/wire.js';
 import { CacheStorageStore } from './cache-storage-store.js';
 import { after } from './deferred.js';
 import { Epochs } from './epochs.js';
@@ -33,7 +33,8 @@ const MAX_REFRESH = 32;
 const DIAGNOSE_MS = 1000;
 /** Validations of one link, when its `manifest:check` goes unanswered. */
 const VALIDATE_ATTEMPTS = 3;
-/** A copy waits at most VERIFY_POLLS × VERIFY_POLL_MS for the link's validation. */
+/** A copy asks the relay up to VERIFY_ATTEMPTS times, each after waiting at most VERIFY_POLLS × VERIFY_POLL_MS for the link's validation. */
+const VERIFY_ATTEMPTS = 3;
 const VERIFY_POLLS = 40;
 const VERIFY_POLL_MS = 250;
 
@@ -110,30 +111,21 @@ export class Engine {
   }
 
   /**
-   * The HTTP-cache store as the pages must follow it (`store:state`): `ready` only once every
-   * file the relay vouches for in Cache Storage (everything pages loaded through this worker,
-   * so the whole graph, not only the first files a page reported) has a verified copy.
-   */
-  storeState(): HttpCacheState | null {
-    const store = this.httpStore;
-    if (!store) return null;
-    const state = store.state();
-    if (state !== 'ready') return state;
-    const missing = this.cache.moduleUrls().some((url) => this.storePath(url) !== null && typeof store.get(url)?.hash !== 'string');
-    return missing ? 'pending' : 'ready';
-  }
-
-  /**
-   * Whether the relay's sha-256 of `path` is `hash`, for a copy made for the HTTP cache.
-   * A page can report its files before this worker's validation finished (a slow connect):
-   * that is waited for, bounded, so the copy is not left unknown.
+   * Whether the relay's sha-256 of `path` is `hash`, for a copy made for the HTTP cache; null
+   * when it cannot say. A page can report its files before this worker's validation finished
+   * (a slow connect), and a check can go unanswered while the link recovers: both are waited
+   * for, bounded, so the copy is not left unknown.
    */
   private async verifyCopy(url: string, path: ModulePath, hash: Hash): Promise<boolean | null> {
-    for (let i = 0; i < VERIFY_POLLS && !this.link.validated && this.socket.state !== 'down'; i++) await after(VERIFY_POLL_MS, undefined);
-    const vouched = this.cache.get(url);
-    // The relay sent these very bytes over the validated link (the page's first visit): no round trip.
-    if (this.link.validated && vouched?.kind === 'module' && vouched.hash === hash) return true;
-    return this.confirmations.verify(path, hash);
+    for (let attempt = 0; attempt < VERIFY_ATTEMPTS; attempt++) {
+      for (let i = 0; i < VERIFY_POLLS && !this.link.validated && this.socket.state !== 'down'; i++) await after(VERIFY_POLL_MS, undefined);
+      const vouched = this.cache.get(url);
+      // The relay sent these very bytes over the validated link (the page's first visit): no round trip.
+      if (this.link.validated && vouched?.kind === 'module' && vouched.hash === hash) return true;
+      const verified = await this.confirmations.verify(path, hash);
+      if (verified !== null) return verified;
+    }
+    return null;
   }
 
   /** Tells every page how the link is (relay:status). */

@@ -5,7 +5,6 @@ import { recordsStore, type HttpCopy } from './http-cache-records.js';
 import { fetchCopy, releaseCopy } from './http-copy.js';
 import { IdbBatch } from './idb-batch.js';
 import { Limiter } from './limiter.js';
-import { after } from './deferred.js';
 import type { Store } from './store.js';
 import type { Verdict } from './validation.js';
 
@@ -13,8 +12,6 @@ import type { Verdict } from './validation.js';
 const CONCURRENCY = 16;
 /** A file still changing after this many copies stays unknown; the next check copies it again. */
 const MAX_ATTEMPTS = 3;
-/** A copy the relay could not vouch for yet is asked about again after this long. */
-const VERIFY_RETRY_MS = 1000;
 /** A page reports at most this many URLs per message. */
 const MAX_ADOPT = 20_000;
 
@@ -216,7 +213,7 @@ export class HttpCacheStore implements Store<HttpCopy, [path: ModulePath]> {
       if (this.epochs.of(path) !== epoch) continue;
       // The same bytes as the recorded copy (a revalidation's 304): vouched for already.
       const verified = before?.hash === result.hash || (expected !== undefined && epoch === this.epochs.of(path)
-        ? result.hash === expected : await this.verifyBounded(url, path, result.hash));
+        ? result.hash === expected : await this.verify(url, path, result.hash));
       if (verified === false || this.epochs.of(path) !== epoch) continue; // a bad copy, or the file changed
       const now = Date.now();
       // A first copy has the bytes the page just loaded itself: nothing to evict. Unverified
@@ -231,15 +228,6 @@ export class HttpCacheStore implements Store<HttpCopy, [path: ModulePath]> {
     }
     // Still wrong after every attempt: leave no immutable copy the relay does not vouch for.
     await this.release(url, path);
-  }
-
-  /** `verify`, asked again a few times while the relay cannot answer (null), e.g. while it reconnects. */
-  private async verifyBounded(url: string, path: ModulePath, hash: Hash): Promise<boolean | null> {
-    for (let i = 0; ; i++) {
-      const verified = await this.verify(url, path, hash);
-      if (verified !== null || i >= MAX_ATTEMPTS) return verified;
-      await after(VERIFY_RETRY_MS, undefined);
-    }
   }
 
   /** Replaces an immutable copy with the server's plain `no-cache` answer, then forgets it. */

@@ -28,9 +28,7 @@ export function onPageMessage(engine: Engine, event: ExtendableMessageEvent): vo
         const strings = (list: unknown) => (Array.isArray(list) ? list.filter((url): url is string => typeof url === 'string') : []);
         const store = engine.httpStore;
         const reply = (state: SwToPageMessage) => (event.source as Client | null)?.postMessage(state);
-        // Also what the page did not report: a dedicated Worker's modules, pushes it has not imported yet.
-        const urls = [...new Set([...strings(message.urls), ...engine.cache.moduleUrls()])];
-        event.waitUntil(store.adopt(urls, new Set(strings(message.fromCache)))
+        event.waitUntil(loadsDone(engine).then(() => store.adopt(strings(message.urls), new Set(strings(message.fromCache))))
           .then(() => settledState(engine))
           .then((state) => reply({ source: 'modrelay', type: 'store:state', state })));
       }
@@ -45,12 +43,20 @@ export function onPageMessage(engine: Engine, event: ExtendableMessageEvent): vo
 const STATE_POLL_MS = 500;
 const STATE_POLLS = 40; // 20 s
 
+const LOAD_POLL_MS = 100;
+const LOAD_POLLS = 100; // 10 s
+
+/** Copies compete with a load still coming over the relay (a first visit reports early): let it finish first, bounded. */
+async function loadsDone(engine: Engine): Promise<void> {
+  for (let i = 0; i < LOAD_POLLS && engine.pushes.busy(); i++) await after(LOAD_POLL_MS, undefined);
+}
+
 /** The store's state once no copy is in flight; a `pending` one (copies retried) is watched, bounded. */
 async function settledState(engine: Engine): Promise<HttpCacheState> {
   let state: HttpCacheState = 'pending';
   for (let i = 0; i < STATE_POLLS; i++) {
     await engine.httpStore?.settled();
-    state = engine.storeState() ?? 'unsupported';
+    state = engine.httpStore?.state() ?? 'unsupported';
     if (state !== 'pending') return state;
     await after(STATE_POLL_MS, undefined);
   }

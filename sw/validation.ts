@@ -78,6 +78,7 @@ export class Confirmations {
   private pending = new Map<ModulePath, Hash>();
   private waiting = new Map<ModulePath, { hash: Hash; resolve: (vouched: boolean | null) => void }[]>();
   private timer: ReturnType<typeof setTimeout> | undefined;
+  private checking = false;
 
   constructor(
     private readonly socket: RelaySocket<unknown>,
@@ -104,13 +105,19 @@ export class Confirmations {
 
   private flush(): void {
     this.timer = undefined;
+    // One check of ours at a time: the relay stops reading a socket with two manifests in progress.
+    if (this.checking) {
+      this.timer = setTimeout(() => this.flush(), CONFIRM_DELAY_MS);
+      return;
+    }
     const sent = Object.fromEntries(this.pending);
     const waiting = this.waiting;
     this.pending = new Map();
     this.waiting = new Map();
     const link = this.live();
     const answer = link === null ? Promise.resolve(null) : check(this.socket, sent);
-    void answer.then((verdict) => {
+    this.checking = true;
+    void answer.finally(() => { this.checking = false; }).then((verdict) => {
       const current = verdict && this.live() === link ? verdict : null;
       if (current) for (const store of this.stores) void store.apply(current);
       for (const [path, list] of waiting) {
