@@ -13,8 +13,8 @@ const SYNCED_KEY = 'modrelay:synced';
 const RELOADED_KEY = 'modrelay:reloaded';
 /** At most one automatic reload per this many ms, so repeated edits cannot loop. */
 const RELOAD_GUARD_MS = 5000;
-/** Modules are reported once the page has loaded none for this long (they compete otherwise). */
-const REPORT_QUIET_MS = 250;
+/** Files are reported once the page has loaded none for this long: copies compete with a load, and a first visit pauses between its boot script and the app while the worker installs. */
+const REPORT_QUIET_MS = 1000;
 /** ...or after this long, whatever the page still loads. */
 const QUIET_CAP_MS = 3000;
 

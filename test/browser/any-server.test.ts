@@ -115,7 +115,7 @@ describe('the default store behind servers that are not ours', () => {
     for (let i = 0; i < 3; i++) {
       await page.reload();
       expect(await appResult(page)).toMatchObject({ value: 'v1', stable: 'stable' });
-      await sleep(400); // past the client's quiet report, when a copy would be announced
+      await sleep(1300); // past the client's quiet report, when a copy would be announced
     }
     expect(await routed(page)).toBe(false);
     expect(await updates(page)).toEqual([]);

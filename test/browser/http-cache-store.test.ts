@@ -75,9 +75,9 @@ async function visit(h: BrowserHarness, files: Record<string, string> = FILES, r
   await page.reload();
   expect(await appResult(page)).toMatchObject({ value: 'v1', stable: 'stable' });
   expect(await status(page)).toBe('controlled');
-  // The page reports its modules 250 ms after its loads go quiet; let that report land now,
+  // The page reports its modules 1 s after its loads go quiet; let that report land now,
   // so it cannot wake a worker a test has stopped.
-  await sleep(600);
+  await sleep(1300);
   return { site, server, context, page, log };
 }
 
