@@ -59,6 +59,8 @@ export class Engine {
   readonly pushes: Pushes;
   readonly relay: RelayAnswers;
   readonly confirmations: Confirmations;
+  /** When this worker last had a fetch event (copies wait for the page's loads to end). */
+  lastFetchAt = 0;
   private readonly stores: AnyStore[];
   private readonly announcements = new Announcements();
   /** What the page is told about the link (relay:status). */

@@ -32,6 +32,7 @@ self.addEventListener('fetch', (event) => {
   const { scope, extensions } = engine.options;
   const route = routeOf(event.request, scope, extensions, self.location.pathname);
   if (!route) return;
+  engine.lastFetchAt = Date.now();
   const range = event.request.headers.get('range');
   const { response, done } = route === 'navigate'
     ? fetchPage(engine, event.request)

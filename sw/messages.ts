@@ -46,9 +46,13 @@ const STATE_POLLS = 40; // 20 s
 const LOAD_POLL_MS = 100;
 const LOAD_POLLS = 100; // 10 s
 
-/** Copies compete with a load still coming over the relay (a first visit reports early): let it finish first, bounded. */
+/** A load is over once no fetch event came for this long and no push is on its way. */
+const LOAD_QUIET_MS = 500;
+
+/** Copies compete with a load still going through this worker (a first visit reports early): let it finish first, bounded. */
 async function loadsDone(engine: Engine): Promise<void> {
-  for (let i = 0; i < LOAD_POLLS && engine.pushes.busy(); i++) await after(LOAD_POLL_MS, undefined);
+  const busy = () => engine.pushes.busy() || Date.now() - engine.lastFetchAt < LOAD_QUIET_MS;
+  for (let i = 0; i < LOAD_POLLS && busy(); i++) await after(LOAD_POLL_MS, undefined);
 }
 
 /** The store's state once no copy is in flight; a `pending` one (copies retried) is watched, bounded. */
