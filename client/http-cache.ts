@@ -15,8 +15,6 @@ const RELOADED_KEY = 'modrelay:reloaded';
 const RELOAD_GUARD_MS = 5000;
 /** Files are reported once the page has loaded none for this long: copies compete with a load, and a first visit pauses between its boot script and the app while the worker installs. */
 const REPORT_QUIET_MS = 1000;
-/** ...or after this long, whatever the page still loads. */
-const QUIET_CAP_MS = 3000;
 
 /** sessionStorage can be unavailable (storage blocked): then every load counts as a new tab. */
 function readSession(key: string): string | null {
@@ -83,13 +81,9 @@ function fromHttpCache(entry: PerformanceResourceTiming): boolean {
  * the HTTP cache or not) from now on, and sends them to the worker once it controls the page
  * and the page's loads went quiet; the worker copies the ones it does not hold yet.
  * Started before the app imports: Resource Timing's buffer keeps only 250 entries.
- * Resolves when the page's loads first went quiet.
  */
-export function reportModules(extensions: readonly string[], controlled: Promise<unknown>): Promise<void> {
-  let settle!: () => void;
-  // Resolves when the page's loads first went quiet (or after QUIET_CAP_MS: some pages never are).
-  const quiet = new Promise<void>((resolve) => { settle = resolve; setTimeout(resolve, QUIET_CAP_MS); });
-  if (typeof PerformanceObserver === 'undefined') return quiet;
+export function reportModules(extensions: readonly string[], controlled: Promise<unknown>): void {
+  if (typeof PerformanceObserver === 'undefined') return;
   const scope = `${location.origin}/`;
   let urls: string[] = [];
   let fromCache: string[] = [];
@@ -112,10 +106,8 @@ export function reportModules(extensions: readonly string[], controlled: Promise
     }
     clearTimeout(timer);
     timer = setTimeout(() => {
-      settle();
       void controlled.then(send);
     }, REPORT_QUIET_MS);
   });
   observer.observe({ type: 'resource', buffered: true });
-  return quiet;
 }

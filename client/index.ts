@@ -133,7 +133,7 @@ export async function registerModuleRelay(options: ModuleRelayClientOptions = {}
     if (container.controller) resolve('controlled');
     else container.addEventListener('controllerchange', () => resolve('controlled'), { once: true });
   });
-  if (httpCache) void reportModules(o.extensions ?? SERVED_EXTENSIONS, whenControlled);
+  if (httpCache) reportModules(o.extensions ?? SERVED_EXTENSIONS, whenControlled);
   try {
     const registration = await Promise.race([container.register(scriptUrl(routed), { scope: o.scope }), timedOut]);
     if (registration === 'timeout') return { status: 'timeout', ...common };
