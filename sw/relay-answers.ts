@@ -8,9 +8,6 @@ import type { Link } from './link.js';
 import type { Pushes } from './pushes.js';
 import type { RelaySocket } from './relay-socket.js';
 
-/** How long a relay answer that came too late may still be awaited to warm the cache. */
-const LATE_ANSWER_MS = 30_000;
-
 /**
  * Everything the worker asks the relay for a module, and every module frame it receives:
  * the one place that sends `module:request`, counts import-graph bursts in flight, marks
@@ -57,7 +54,8 @@ export class RelayAnswers {
     if (deps) this.depsInFlight++;
     const asked = this.request(path, deps);
     if (deps) void asked.finally(() => this.depsInFlight--);
-    background.push(Promise.race([asked, after(LATE_ANSWER_MS, null)]).then((v) => v && this.keep(url, v)));
+    // A late answer (the socket gives up on it after REQUEST_TIMEOUT_MS) still warms the cache.
+    background.push(asked.then((v) => v && this.keep(url, v)));
     const verified = await Promise.race([asked, after(deadline - Date.now(), null)]);
     return verified && this.current(verified) ? verified : null;
   }

@@ -34,7 +34,15 @@ interface Pending<Frame> {
   resolve(answer: Answer<Frame>): void;
   reject(error: Error): void;
   sentAt: number;
+  timer: ReturnType<typeof setTimeout>;
 }
+
+/**
+ * A request with no answer after this long is given up: a malformed frame or a lost answer
+ * must not hold one of the relay's in-flight slots for the life of the link (every request
+ * after it would queue behind a slot that never frees). Callers race shorter budgets.
+ */
+export const REQUEST_TIMEOUT_MS = 30_000;
 
 /** Reconnect quickly: the relay is on loopback, and a page load is waiting. */
 const SOCKET_OPTIONS = {
@@ -107,14 +115,25 @@ export class RelaySocket<Frame> {
     return false;
   }
 
-  request(message: Outgoing): Promise<Answer<Frame>> {
+  /** Rejects when the link drops or no answer came within `timeoutMs` (queued time included). */
+  request(message: Outgoing, timeoutMs = REQUEST_TIMEOUT_MS): Promise<Answer<Frame>> {
     if (this.state !== 'ready') return Promise.reject(new Error('relay not connected'));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, sentAt: Date.now() });
+      const timer = setTimeout(() => this.giveUp(id), timeoutMs);
+      this.pending.set(id, { resolve, reject, sentAt: Date.now(), timer });
       this.queue.push({ ...message, id } as SwMessage);
       this.flush();
     });
+  }
+
+  private giveUp(id: number): void {
+    const waiting = this.pending.get(id);
+    if (!waiting) return;
+    this.pending.delete(id);
+    this.queue = this.queue.filter((message) => message.id !== id);
+    waiting.reject(new Error('no answer from the relay'));
+    this.flush();
   }
 
   private flush(): void {
@@ -132,6 +151,7 @@ export class RelaySocket<Frame> {
     const waiting = this.pending.get(id);
     if (!waiting) return;
     this.pending.delete(id);
+    clearTimeout(waiting.timer);
     waiting.resolve(answer);
     this.flush();
   }
@@ -142,7 +162,10 @@ export class RelaySocket<Frame> {
     this.hello = null;
     this.queue = [];
     const error = new Error('relay connection lost');
-    for (const waiting of this.pending.values()) waiting.reject(error);
+    for (const waiting of this.pending.values()) {
+      clearTimeout(waiting.timer);
+      waiting.reject(error);
+    }
     this.pending.clear();
     if (wasUp) this.events.down();
     else this.events.stillDown();

@@ -1,6 +1,5 @@
 import type { Hash, ManifestStatus, ModulePath } from '../protocol/wire.js';
 import type { RelaySocket } from './relay-socket.js';
-import { after } from './deferred.js';
 import type { AnyStore } from './store.js';
 
 /** A `manifest:check` not answered within this long counts as not answered. */
@@ -60,8 +59,8 @@ async function check(socket: RelaySocket<unknown>, sent: Record<ModulePath, Hash
   if (Object.keys(sent).length === 0) return new Verdict(sent, { changed: {}, removed: [] });
   try {
     // Bounded: an answer that never comes must not leave the link unvalidated for good (the engine retries).
-    const answer = await Promise.race([socket.request({ type: 'manifest:check', entries: sent }), after(CHECK_TIMEOUT_MS, null)]);
-    return answer !== null && 'type' in answer && answer.type === 'manifest:status' ? new Verdict(sent, answer) : null;
+    const answer = await socket.request({ type: 'manifest:check', entries: sent }, CHECK_TIMEOUT_MS);
+    return 'type' in answer && answer.type === 'manifest:status' ? new Verdict(sent, answer) : null;
   } catch {
     return null;
   }
