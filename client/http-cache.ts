@@ -13,7 +13,7 @@ const SYNCED_KEY = 'modrelay:synced';
 const RELOADED_KEY = 'modrelay:reloaded';
 /** At most one automatic reload per this many ms, so repeated edits cannot loop. */
 const RELOAD_GUARD_MS = 5000;
-/** Files are reported once the page has loaded none for this long: copies compete with a load, and a first visit pauses between its boot script and the app while the worker installs. */
+/** Files are reported once the page has loaded none for this long (and the worker controls it): copies compete with a load. */
 const REPORT_QUIET_MS = 1000;
 
 /** sessionStorage can be unavailable (storage blocked): then every load counts as a new tab. */
@@ -94,6 +94,18 @@ export function reportModules(extensions: readonly string[], controlled: Promise
     urls = [];
     fromCache = [];
   };
+  // Quiet is counted from the later of the last load and the worker taking control: a first
+  // visit's app imports only once the worker controls the page, so a window that ended while
+  // it installed would report the boot files alone.
+  let isControlled = false;
+  const arm = () => {
+    clearTimeout(timer);
+    timer = setTimeout(send, REPORT_QUIET_MS);
+  };
+  void controlled.then(() => {
+    isControlled = true;
+    arm();
+  });
   const observer = new PerformanceObserver((list) => {
     for (const entry of list.getEntries() as PerformanceResourceTiming[]) {
       const url = entry.name.split('#')[0]!;
@@ -104,10 +116,7 @@ export function reportModules(extensions: readonly string[], controlled: Promise
       urls.push(url);
       if (fromHttpCache(entry)) fromCache.push(url);
     }
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      void controlled.then(send);
-    }, REPORT_QUIET_MS);
+    if (isControlled) arm();
   });
   observer.observe({ type: 'resource', buffered: true });
 }

@@ -36,6 +36,8 @@ type Server = 'unknown' | 'honours' | 'ignores';
 export class HttpCacheStore implements Store<HttpCopy, [path: ModulePath]> {
   private copies = new Map<string, HttpCopy>();
   private running = new Map<string, Promise<void>>();
+  /** Page scripts this worker answered that no report has covered yet: not `ready` before they are copied. */
+  private owed = new Set<string>();
   /** url → when its copy was released (the record is gone, so `changed` cannot say it). */
   private releasedAt = new Map<string, number>();
   private idb = recordsStore();
@@ -83,6 +85,22 @@ export class HttpCacheStore implements Store<HttpCopy, [path: ModulePath]> {
   }
 
   /**
+   * A page's script that this worker answered (from Cache Storage or the relay): the routed
+   * version would send it to the HTTP cache, so it must be copied first. Without this, a
+   * report made before the app imported (only its boot files) would switch a page whose next
+   * load then fetches the rest from the server.
+   */
+  owe(url: string): void {
+    const path = this.pathOf(url);
+    if (path !== null && !this.copies.has(url) && !this.refused.has(path)) this.owed.add(url);
+  }
+
+  /** Scripts owed: only another report can make the store `ready`, so waiting for it is pointless. */
+  owes(): boolean {
+    return this.owed.size > 0;
+  }
+
+  /**
    * Module URLs a page loaded over HTTP: copy each one not tracked yet. `fromCache`: the ones
    * it got from a cache with no request at all. Our `no-cache` answers always make a request,
    * so such a URL had an `immutable` copy nobody tracks (its records were cleared, e.g. by
@@ -94,6 +112,7 @@ export class HttpCacheStore implements Store<HttpCopy, [path: ModulePath]> {
     const jobs: Promise<void>[] = [];
     for (const url of urls.slice(0, MAX_ADOPT)) {
       const path = this.pathOf(url);
+      this.owed.delete(url);
       if (!this.durable || this.server === 'ignores') break;
       if (path === null || this.copies.has(url) || this.refused.has(path)) continue;
       const job = this.copy(url, path).then(() => {
@@ -115,7 +134,7 @@ export class HttpCacheStore implements Store<HttpCopy, [path: ModulePath]> {
    */
   state(): HttpCacheState {
     if (this.server === 'ignores' || !this.durable) return 'unsupported';
-    if (this.server !== 'honours' || this.running.size > 0 || this.copies.size === 0) return 'pending';
+    if (this.server !== 'honours' || this.running.size > 0 || this.copies.size === 0 || this.owed.size > 0) return 'pending';
     for (const copy of this.copies.values()) if (copy.hash === null) return 'pending';
     return 'ready';
   }

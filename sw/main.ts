@@ -33,6 +33,7 @@ self.addEventListener('fetch', (event) => {
   const route = routeOf(event.request, scope, extensions, self.location.pathname);
   if (!route) return;
   engine.lastFetchAt = Date.now();
+  if (event.request.destination === 'script') engine.httpStore?.owe(event.request.url);
   const range = event.request.headers.get('range');
   const { response, done } = route === 'navigate'
     ? fetchPage(engine, event.request)

@@ -61,7 +61,7 @@ async function settledState(engine: Engine): Promise<HttpCacheState> {
   for (let i = 0; i < STATE_POLLS; i++) {
     await engine.httpStore?.settled();
     state = engine.httpStore?.state() ?? 'unsupported';
-    if (state !== 'pending') return state;
+    if (state !== 'pending' || engine.httpStore?.owes()) return state;
     await after(STATE_POLL_MS, undefined);
   }
   return state;

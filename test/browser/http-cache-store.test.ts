@@ -242,6 +242,36 @@ describe("store: 'http-cache'", () => {
     expect(await appResult(page)).toMatchObject({ value: 'v1', stable: 'stable' });
   });
 
+  test('a report that misses scripts the worker answered (made before the app imported) leaves the store pending', async () => {
+    // A page without the client, so the only reports are the two this test sends.
+    const site = await h.site({
+      ...FILES,
+      'plain.html': `<!doctype html><script type="module">
+        const relay = new URLSearchParams(location.search).get('relay');
+        await navigator.serviceWorker.register('/sw.js?relay=' + encodeURIComponent(relay));
+        if (!navigator.serviceWorker.controller) await new Promise((r) => navigator.serviceWorker.addEventListener('controllerchange', r, { once: true }));
+        await import('/app.mjs');
+      </script>`,
+    });
+    const server = await h.serve(site.root);
+    const { page } = await h.page();
+    await page.goto(`${server.url}plain.html?relay=${encodeURIComponent(server.relay.url)}`);
+    expect(await appResult(page)).toMatchObject({ value: 'v1', stable: 'stable' });
+    const report = (paths: string[]) => page.evaluate(async (urls) => {
+      const state = new Promise<string>((resolve) => {
+        navigator.serviceWorker.addEventListener('message', (event: MessageEvent<{ type: string; state: string }>) => {
+          if (event.data.type === 'store:state') resolve(event.data.state);
+        });
+      });
+      navigator.serviceWorker.controller!.postMessage({ source: 'modrelay', type: 'store:seen', urls, fromCache: [] });
+      return state;
+    }, paths.map((path) => new URL(path, server.url).href));
+    // The worker answered app.mjs and both libs: a report of one of them is not enough.
+    expect(await report(['/lib/stable.mjs'])).toBe('pending');
+    expect(await copies(page)).toEqual({ '/lib/stable.mjs': expect.any(String) });
+    expect(await report(['/app.mjs', '/lib/value.mjs', '/lib/stable.mjs'])).toBe('ready');
+  });
+
   test("switching back to 'cache-storage' releases every copy: nothing immutable is left untracked", async () => {
     const { site, server, page } = await visit(h);
     await page.goto(`${server.url}?store=cache-storage`); // a new worker without HTTP-cache copies
