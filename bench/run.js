@@ -6,8 +6,9 @@
  * Loads real module graphs (three, lodash-es) in Debian's Chromium through every way of
  * serving them (see modes.js and docs/performance.md), all in one run, modes interleaved
  * round-robin, then measures hot-update latency and the relay under load. Writes
- * bench/results/<date>.json (every sample), latest.md and latest.svg; a --quick run
- * writes <date>-quick.json, latest-quick.md and latest-quick.svg.
+ * bench/results/<date>T<hhmm>.json (every sample), latest.md and latest.svg (and, for a full run of
+ * every graph, the README's performance block: readme.js); a --quick run
+ * writes <date>T<hhmm>-quick.json, latest-quick.md and latest-quick.svg.
  *
  * Plain ESM JavaScript with JSDoc types: Node 20 cannot run TypeScript, and a bench that
  * needs its own compile step is one more thing to break on a clean clone.
@@ -26,6 +27,7 @@ import { measureRegister } from './register.js';
 import { runLoad } from './load.js';
 import { CACHE_STORAGE, MODES } from './modes.js';
 import { POLL_MS, measureLoad, waitCopied, waitRouted, watchSources } from './page-load.js';
+import { writeReadme } from './readme.js';
 import { renderMarkdown, summarize } from './report.js';
 import { createSite } from './site.js';
 import { renderChart } from './svg.js';
@@ -335,13 +337,19 @@ const outDir = new URL('./results/', import.meta.url).pathname;
 await mkdir(outDir, { recursive: true });
 // A quick (smoke) run never replaces the full run's files that the docs show.
 const stem = quick ? 'latest-quick' : 'latest';
-const jsonName = `${results.date.slice(0, 10)}${quick ? '-quick' : ''}.json`;
+// Named to the minute: a second run on the same day must not replace the one the README names.
+const jsonName = `${results.date.slice(0, 16).replace(':', '')}${quick ? '-quick' : ''}.json`;
 const markdown = renderMarkdown(results);
 await writeFile(path.join(outDir, jsonName), `${JSON.stringify(results, null, 2)}\n`);
 await writeFile(path.join(outDir, `${stem}.md`), markdown);
 await writeFile(path.join(outDir, `${stem}.svg`), renderChart(results));
 console.log(`\n${markdown}`);
 log(`wrote bench/results/${jsonName}, ${stem}.md, ${stem}.svg`);
+// The README shows full runs of every graph only (bench/readme.js).
+if (!quick && graphs.length === GRAPHS.length) {
+  await writeReadme(path.resolve(outDir, '../..'), `bench/results/${jsonName}`);
+  log('wrote the performance block of README.md');
+}
 await rm(tmp, { recursive: true, force: true });
 
 /** @param {string[]} gitArgs */
