@@ -91,8 +91,10 @@ export class HttpCacheStore implements Store<HttpCopy, [path: ModulePath]> {
    * load then fetches the rest from the server.
    */
   owe(url: string): void {
+    // Runs on every script fetch event: the map lookups first, the URL parsing only for a new URL.
+    if (this.copies.has(url) || this.owed.has(url)) return;
     const path = this.pathOf(url);
-    if (path !== null && !this.copies.has(url) && !this.refused.has(path)) this.owed.add(url);
+    if (path !== null && !this.refused.has(path)) this.owed.add(url);
   }
 
   /** Scripts owed: only another report can make the store `ready`, so waiting for it is pointless. */
