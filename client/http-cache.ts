@@ -107,6 +107,7 @@ export function reportModules(extensions: readonly string[], controlled: Promise
     arm();
   });
   const observer = new PerformanceObserver((list) => {
+    const before = urls.length;
     for (const entry of list.getEntries() as PerformanceResourceTiming[]) {
       const url = entry.name.split('#')[0]!;
       // The app's fetch() of a JSON or wasm file counts too. (Our own eviction fetches are of
@@ -116,7 +117,9 @@ export function reportModules(extensions: readonly string[], controlled: Promise
       urls.push(url);
       if (fromHttpCache(entry)) fromCache.push(url);
     }
-    if (isControlled) arm();
+    // Only a served file delays the report: an app that polls its API (or anything else the
+    // worker does not copy) every few hundred ms would otherwise never go quiet.
+    if (isControlled && urls.length > before) arm();
   });
   observer.observe({ type: 'resource', buffered: true });
 }

@@ -272,6 +272,25 @@ describe("store: 'http-cache'", () => {
     expect(await report(['/app.mjs', '/lib/value.mjs', '/lib/stable.mjs'])).toBe('ready');
   });
 
+  test('an app that polls its API every 200 ms still goes quiet for the report: its copies are made and it switches to the routed version', async () => {
+    const api = await h.serve((await h.site({ 'ping.txt': 'pong\n' })).root); // another origin, like a backend
+    const site = await h.site({
+      ...FILES,
+      'app.mjs': `${FILES['app.mjs']}setInterval(() => fetch(${JSON.stringify(`${api.url}ping.txt`)}, { mode: 'no-cors' }), 200);\n`,
+    });
+    const server = await h.serve(site.root);
+    const { page } = await h.page();
+    await page.goto(server.url);
+    expect(await appResult(page)).toMatchObject({ value: 'v1', stable: 'stable' });
+    // The polls go on throughout, each one a Resource Timing entry, yet the copies are made.
+    await waitCopied(page);
+    await waitRouted(page);
+    expect(await page.evaluate((url) => performance.getEntriesByName(url).length, `${api.url}ping.txt`)).toBeGreaterThan(3);
+    await page.reload();
+    expect(await appResult(page)).toMatchObject({ value: 'v1', stable: 'stable' });
+    expect((await moduleTimings(page))['/lib/value.mjs']).toEqual(FROM_HTTP_CACHE);
+  });
+
   test("switching back to 'cache-storage' releases every copy: nothing immutable is left untracked", async () => {
     const { site, server, page } = await visit(h);
     await page.goto(`${server.url}?store=cache-storage`); // a new worker without HTTP-cache copies
