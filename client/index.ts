@@ -135,13 +135,17 @@ export async function registerModuleRelay(options: ModuleRelayClientOptions = {}
   });
   if (httpCache) reportModules(o.extensions ?? SERVED_EXTENSIONS, whenControlled);
   try {
-    const registration = await Promise.race([container.register(scriptUrl(routed), { scope: o.scope }), timedOut]);
+    const registering = container.register(scriptUrl(routed), { scope: o.scope });
+    // Only the routed version lets the HTTP cache answer imports: make its copies current
+    // first. It controls this load already and registering its own URL again changes
+    // nothing, so the worker prepares while register() runs (each is a few ms).
+    const prepared = routed ? prepareHttpCache() : undefined;
+    const registration = await Promise.race([registering, timedOut]);
     if (registration === 'timeout') return { status: 'timeout', ...common };
     const controlled = await Promise.race([whenControlled, timedOut]);
     if (controlled === 'controlled') {
       started(o.heartbeatMs);
-      // Only the routed version lets the HTTP cache answer imports: make its copies current first.
-      if (routed && (await Promise.race([prepareHttpCache(), timedOut])) !== 'ready') {
+      if (prepared && (await Promise.race([prepared, timedOut])) !== 'ready') {
         await timedOut; // reloading, or the worker did not answer in time: the page goes on over HTTP
         return { status: 'timeout', registration, ...common };
       }
