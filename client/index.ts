@@ -196,7 +196,12 @@ function listen(
     const message = event.data;
     if (!message || message.source !== 'modrelay') return;
     if (message.type === 'relay:status') return feedback.status(message);
-    if (message.type === 'store:state') return storeState(message.state);
+    if (message.type === 'store:state') {
+      // The worker revalidated its copy of this client (sw/client-copy.ts): take the current
+      // one into Blink's memory cache, which would otherwise serve this tab's next load.
+      if (isRouted(container.controller)) void evict([import.meta.url]);
+      return storeState(message.state);
+    }
     if (message.type !== 'module:updated' && message.type !== 'module:removed') return;
     const hash = message.type === 'module:updated' ? message.hash : null;
     feedback.updated(message.url, hash === null);

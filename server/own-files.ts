@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { JSON_CONTENT_TYPE, JS_CONTENT_TYPE, OWN_PATH_PREFIX, RELAY_URL_PLACEHOLDER } from '../protocol/defaults.js';
+import { CLIENT_PATH, JSON_CONTENT_TYPE, JS_CONTENT_TYPE, RELAY_URL_PLACEHOLDER } from '../protocol/defaults.js';
+import { STORE_HEADER, storeCacheControl } from '../protocol/http-cache.js';
 import { MISSING_BUILD, readAsset, type AssetName } from './assets.js';
 import { plain } from './plain.js';
 
@@ -15,8 +16,8 @@ interface OwnFile {
 const OWN_FILES: Record<string, OwnFile> = {
   '/sw.js': { asset: 'sw.js', contentType: JS_CONTENT_TYPE, announcesRelay: false },
   '/sw.js.map': { asset: 'sw.js.map', contentType: JSON_CONTENT_TYPE, announcesRelay: false },
-  [`${OWN_PATH_PREFIX}client.mjs`]: { asset: 'client.mjs', contentType: JS_CONTENT_TYPE, announcesRelay: true },
-  [`${OWN_PATH_PREFIX}client.mjs.map`]: { asset: 'client.mjs.map', contentType: JSON_CONTENT_TYPE, announcesRelay: false },
+  [CLIENT_PATH]: { asset: 'client.mjs', contentType: JS_CONTENT_TYPE, announcesRelay: true },
+  [`${CLIENT_PATH}.map`]: { asset: 'client.mjs.map', contentType: JSON_CONTENT_TYPE, announcesRelay: false },
 };
 
 /**
@@ -39,10 +40,15 @@ export function ownFilesHandler(relayUrl: () => string): (request: IncomingMessa
   };
 }
 
-/** A built file with a content hash ETag and `no-cache`, so a rebuild is seen on the next load. */
+/**
+ * A built file with a content hash ETag and `no-cache`, so a rebuild is seen on the next load;
+ * `immutable` to the worker's copy request (protocol/http-cache.ts), which the routed version
+ * makes of the client and revalidates after every load (sw/client-copy.ts).
+ */
 function sendBuilt(request: IncomingMessage, response: ServerResponse, body: Buffer, contentType: string): void {
   const etag = `"${createHash('sha256').update(body).digest('hex')}"`;
-  const headers = { 'content-type': contentType, 'cache-control': 'no-cache', etag };
+  const cacheControl = storeCacheControl(request.headers[STORE_HEADER], (request.url ?? '/').split('?')[0]!);
+  const headers = { 'content-type': contentType, 'cache-control': cacheControl, etag };
   if (request.headers['if-none-match'] === etag) {
     response.writeHead(304, headers);
     return void response.end();

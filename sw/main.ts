@@ -5,6 +5,7 @@
 import { clientsClaim } from 'workbox-core';
 import { decodeScriptUrl } from '../protocol/sw-url.js';
 import { deleteOldCaches } from './cache-storage-store.js';
+import { copyClient, releaseClient } from './client-copy.js';
 import { Engine } from './engine.js';
 import { fetchModule } from './fetch-module.js';
 import { fetchPage } from './fetch-page.js';
@@ -23,10 +24,16 @@ self.addEventListener('install', (event) => {
   void self.skipWaiting();
   // Routes only in the routed version, and only when the engine keeps an HTTP-cache store
   // (it checked the API exists): until then modules are answered here (protocol/sw-url.ts).
-  if (engine.httpStore && engine.options.routed && canRoute(event)) event.waitUntil(addModuleRoutes(event, engine.options.scope, engine.options.extensions));
+  if (engine.httpStore && engine.options.routed && canRoute(event)) {
+    event.waitUntil(Promise.all([addModuleRoutes(event, engine.options.scope, engine.options.extensions), copyClient(self.location.origin)]));
+  }
 });
 clientsClaim();
-self.addEventListener('activate', (event) => event.waitUntil(deleteOldCaches()));
+self.addEventListener('activate', (event) => {
+  // Not waited for: a first visit's control must not wait on a request.
+  if (!engine.options.routed) void releaseClient(self.location.origin);
+  event.waitUntil(deleteOldCaches());
+});
 
 self.addEventListener('fetch', (event) => {
   const { scope, extensions } = engine.options;

@@ -1,7 +1,10 @@
 import type { HttpCacheState, PageToSwMessage, SwToPageMessage } from '../protocol/wire.js';
+import { copyClient } from './client-copy.js';
 import { after } from './deferred.js';
 import type { Engine } from './engine.js';
 import { warm } from './warm.js';
+
+declare const self: ServiceWorkerGlobalScope;
 
 /** Messages from pages (see PageToSwEvents in protocol/wire.ts). Others are ignored. */
 export function onPageMessage(engine: Engine, event: ExtendableMessageEvent): void {
@@ -28,7 +31,10 @@ export function onPageMessage(engine: Engine, event: ExtendableMessageEvent): vo
         const strings = (list: unknown) => (Array.isArray(list) ? list.filter((url): url is string => typeof url === 'string') : []);
         const store = engine.httpStore;
         const reply = (state: SwToPageMessage) => (event.source as Client | null)?.postMessage(state);
+        // The routed version revalidates the client's copy too; the page takes it once told the state.
+        const client = engine.options.routed ? copyClient(self.location.origin) : undefined;
         event.waitUntil(loadsDone(engine).then(() => store.adopt(strings(message.urls), new Set(strings(message.fromCache))))
+          .then(() => client)
           .then(() => settledState(engine))
           .then((state) => reply({ source: 'modrelay', type: 'store:state', state })));
       }

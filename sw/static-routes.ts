@@ -3,9 +3,10 @@
  * static routes (`InstallEvent.addRoutes`, Chromium 123+) send them straight to the network,
  * where the browser's HTTP cache answers them. A fetch event per module costs ~2 ms and loses
  * V8's code cache (docs/performance.md, observation 1), which is most of a warm reload.
- * Pages and modrelay's own files under `/@modrelay/` race the network against the fetch
- * handler: a stopped worker's start-up is then not on the path of a warm load (the network
- * answers first), and offline the handler's cached copy still answers.
+ * Pages race the network against the fetch handler: a stopped worker's start-up is then not
+ * on the path of a warm load (the network answers first), and offline the handler's cached
+ * copy still answers. modrelay's own files under `/@modrelay/` go to the network like modules:
+ * the HTTP cache holds the client as an immutable copy (client-copy.ts).
  */
 import { OWN_PATH_PREFIX } from '../protocol/defaults.js';
 
@@ -39,7 +40,7 @@ export async function addModuleRoutes(event: RoutingInstallEvent, scope: string,
   const rules: RouterRule[] = [
     // First match wins: pages and modrelay's client before the module rules that would match them.
     { condition: { requestMode: 'navigate' }, source: 'race-network-and-fetch-handler' },
-    { condition: { urlPattern: { pathname: `${OWN_PATH_PREFIX}*` } }, source: 'race-network-and-fetch-handler' },
+    { condition: { urlPattern: { pathname: `${OWN_PATH_PREFIX}*` } }, source: 'network' },
     // Any other page URL stays with the fetch handler: network-first with an offline copy (fetch-page.ts).
     ...extensions.filter((ext) => ext !== '.html')
       .map((ext): RouterRule => ({ condition: { urlPattern: { pathname: `${base}*${escapePattern(ext)}` } }, source: 'network' })),

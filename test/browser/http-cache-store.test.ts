@@ -89,10 +89,38 @@ describe("store: 'http-cache'", () => {
     expect(await appResult(page)).toMatchObject({ value: 'v1', stable: 'stable' });
     const timings = await moduleTimings(page);
     for (const path of MODULES) expect(timings[path], path).toEqual(FROM_HTTP_CACHE);
-    // modrelay's own client races the network against the worker (it boots offline pages).
-    expect(timings['/@modrelay/client.mjs']?.route).toBe('race-network-and-fetch-handler');
+    // So does modrelay's own client: the worker copies it too, and revalidates it after
+    // each load (sw/client-copy.ts).
+    expect(timings['/@modrelay/client.mjs']).toEqual(FROM_HTTP_CACHE);
     const served = await log.byPath();
     for (const path of MODULES) expect(served.get(path)?.fromSW, path).toBe(false);
+  });
+
+  test('the relay moved (modrelay serve restarted on another relay port): the worker follows it from the load after the one that noticed the new client', async () => {
+    const { site, server, page } = await visit(h);
+    const port = Number(new URL(server.url).port);
+    const relayOf = () => page.evaluate(() => new URL(navigator.serviceWorker.controller!.scriptURL).searchParams.get('relay'));
+    expect(await relayOf()).toBe(server.relay.url);
+    await server.close();
+    const moved = await h.serve(site.root, { port });
+    expect(moved.relay.url).not.toBe(server.relay.url);
+    // This load runs the client copied before (its relay is gone: modules from the HTTP cache,
+    // revalidated over HTTP); after it the worker revalidates the client and finds the new one.
+    await page.reload();
+    expect(await appResult(page)).toMatchObject({ value: 'v1', stable: 'stable' });
+    const copied = () => page.evaluate(async () => (await fetch('/@modrelay/client.mjs', { cache: 'force-cache' })).text());
+    await poll(async () => (await copied()).includes(moved.relay.url));
+    // The next load runs it: it registers the worker for the moved relay, and edits arrive again.
+    await page.reload();
+    expect(await appResult(page)).toMatchObject({ value: 'v1', stable: 'stable' });
+    await poll(async () => (await relayOf()) === moved.relay.url);
+    await page.reload();
+    expect(await appResult(page)).toMatchObject({ value: 'v1', stable: 'stable' });
+    await site.write('lib/value.mjs', `export const value = 'v2';\n`);
+    await poll(() => page.evaluate(() => (window as unknown as { __modrelay: { updates: { url: string }[] } }).__modrelay.updates
+      .some((update) => update.url.endsWith('/lib/value.mjs'))));
+    await page.reload();
+    expect(await appResult(page)).toMatchObject({ value: 'v2', stable: 'stable' });
   });
 
   test('an edit with the page open: modrelay:update comes after the copy was replaced, and the reload runs the new code from the HTTP cache', async () => {
