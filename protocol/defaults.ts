@@ -35,5 +35,5 @@ export const RELAY_URL_PLACEHOLDER = '__MODRELAY_RELAY_URL__';
 
 /** URLs under this path are modrelay's own files (the client), never the app's modules. */
 export const OWN_PATH_PREFIX = '/@modrelay/';
-/** Where `modrelay serve` (and `init`) put the client. */
+/** Where `modrelay serve` serves the client (`init` writes it into the root under another name). */
 export const CLIENT_PATH = `${OWN_PATH_PREFIX}client.mjs`;

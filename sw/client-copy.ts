@@ -1,9 +1,9 @@
 /**
  * modrelay's client under the routed version: an immutable copy in the browser's HTTP cache,
  * like the app's modules, so its import is answered with no request and no fetch event, and
- * with V8's code cache. (Racing the network against the fetch handler cost ~65 ms of a
- * 30-module page's warm load, and a static route to a copy in Cache Storage still ~40 ms,
- * against ~5 ms from the HTTP cache: bench/experiments/small-page.js.) It is no file of the
+ * with V8's code cache. (On a 30-module page's warm load the client's import took p50 53–57 ms
+ * raced against the fetch handler, 42–44 ms from a copy in Cache Storage through a static
+ * route, 5–6 ms from the HTTP cache: bench/experiments/small-page.js.) It is no file of the
  * root, so the relay cannot vouch for it: the worker revalidates it over HTTP after every
  * load instead (a 304 when current) and the page then takes the current copy into Blink's
  * memory cache (client/index.ts), so a changed client — a new modrelay, a relay on another
