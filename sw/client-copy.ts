@@ -8,18 +8,15 @@
  * load instead (a 304 when current) and the page then takes the current copy into Blink's
  * memory cache (client/index.ts), so a changed client — a new modrelay, a relay on another
  * port — runs from the load after the one that noticed it. A version without static routes
- * releases the copy, as its fetch handler would otherwise keep reading it.
+ * revalidates modrelay's own files whenever it fetches them (fetch-module.ts), which also
+ * replaces such a copy with the server's `no-cache` answer.
  */
 import { CLIENT_PATH } from '../protocol/defaults.js';
-import { fetchCopy, releaseCopy } from './http-copy.js';
+import { fetchCopy } from './http-copy.js';
 
 const clientUrl = (origin: string) => new URL(CLIENT_PATH, origin).href;
 
 /** Makes the copy, or revalidates it. A server that ignores the store header makes none (then the route revalidates it each load). */
 export async function copyClient(origin: string): Promise<void> {
   await fetchCopy(clientUrl(origin), 'no-cache');
-}
-
-export async function releaseClient(origin: string): Promise<void> {
-  await releaseCopy(clientUrl(origin));
 }

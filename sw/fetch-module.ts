@@ -1,3 +1,4 @@
+import { OWN_PATH_PREFIX } from '../protocol/defaults.js';
 import type { Cached } from './cache-storage-store.js';
 import type { Engine } from './engine.js';
 import { fromNetwork } from './fetch-network.js';
@@ -47,6 +48,9 @@ async function answer(engine: Engine, request: Request, background: Promise<unkn
   const path = relayPath(url);
   const deadline = Date.now() + engine.options.budget;
 
+  // modrelay's own files: revalidated, so an immutable copy the routed version made of the
+  // client (client-copy.ts) is replaced by the server's plain answer, never read as is.
+  if (path?.startsWith(OWN_PATH_PREFIX)) return fromNetwork(engine, new Request(request, { cache: 'no-cache' }), url, null, background);
   if (path === null || engine.refused.has(path)) return fromNetwork(engine, request, url, null, background);
 
   const hit = await validatedHit(engine, url, deadline);

@@ -5,7 +5,7 @@
 import { clientsClaim } from 'workbox-core';
 import { decodeScriptUrl } from '../protocol/sw-url.js';
 import { deleteOldCaches } from './cache-storage-store.js';
-import { copyClient, releaseClient } from './client-copy.js';
+import { copyClient } from './client-copy.js';
 import { Engine } from './engine.js';
 import { fetchModule } from './fetch-module.js';
 import { fetchPage } from './fetch-page.js';
@@ -29,11 +29,7 @@ self.addEventListener('install', (event) => {
   }
 });
 clientsClaim();
-self.addEventListener('activate', (event) => {
-  // Not waited for: a first visit's control must not wait on a request.
-  if (!engine.options.routed) void releaseClient(self.location.origin);
-  event.waitUntil(deleteOldCaches());
-});
+self.addEventListener('activate', (event) => event.waitUntil(deleteOldCaches()));
 
 self.addEventListener('fetch', (event) => {
   const { scope, extensions } = engine.options;
