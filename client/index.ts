@@ -135,10 +135,9 @@ export async function registerModuleRelay(options: ModuleRelayClientOptions = {}
   });
   if (httpCache) reportModules(o.extensions ?? SERVED_EXTENSIONS, whenControlled);
   try {
-    const registering = container.register(scriptUrl(routed), { scope: o.scope });
+    const registering = registered(container, scriptUrl(routed), o.scope);
     // Only the routed version lets the HTTP cache answer imports: make its copies current
-    // first. It controls this load already and registering its own URL again changes
-    // nothing, so the worker prepares while register() runs (each is a few ms).
+    // first. It controls this load already, so the worker prepares while that resolves.
     const prepared = routed ? prepareHttpCache() : undefined;
     const registration = await Promise.race([registering, timedOut]);
     if (registration === 'timeout') return { status: 'timeout', ...common };
@@ -156,6 +155,22 @@ export async function registerModuleRelay(options: ModuleRelayClientOptions = {}
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Registers the worker, unless the version in control is that script at that scope already.
+ * Registering it again would change nothing, except while the page switches versions
+ * (client/versions.ts): the registration's newest worker is then the other version, and
+ * registering this one again installs a third that races the switch. (Chromium activates a
+ * version only once the one it replaces is idle; a dedicated Worker's script request that
+ * waited for such a version never finished: test/browser/assets.test.ts.)
+ */
+async function registered(container: ServiceWorkerContainer, scriptUrl: string, scope: string): Promise<ServiceWorkerRegistration> {
+  if (container.controller?.scriptURL === new URL(scriptUrl, location.href).href) {
+    const registration = await container.ready;
+    if (registration.scope === new URL(scope, location.href).href) return registration;
+  }
+  return container.register(scriptUrl, { scope });
 }
 
 /** The page, this client, and same-origin scripts fetched before the worker controlled us. */

@@ -3,7 +3,8 @@
  * `routed`): without static routes it answers every module itself (a first visit, through
  * the relay); the routed one lets the browser's HTTP cache answer them. Static routes are
  * fixed when a version installs, so the page switches by registering the other script URL:
- * the new version installs, takes over (skipWaiting + clients.claim) and serves the next load.
+ * the new version installs, takes over (skipWaiting + clients.claim) once the old one is idle,
+ * and serves the next load.
  */
 import { decodeScriptUrl } from '../protocol/sw-url.js';
 import type { HttpCacheState } from '../protocol/wire.js';

@@ -25,11 +25,17 @@ self.addEventListener('install', (event) => {
   // Routes only in the routed version, and only when the engine keeps an HTTP-cache store
   // (it checked the API exists): until then modules are answered here (protocol/sw-url.ts).
   if (engine.httpStore && engine.options.routed && canRoute(event)) {
-    event.waitUntil(Promise.all([addModuleRoutes(event, engine.options.scope, engine.options.extensions), copyClient(self.location.origin)]));
+    event.waitUntil(addModuleRoutes(event, engine.options.scope, engine.options.extensions));
   }
 });
 clientsClaim();
-self.addEventListener('activate', (event) => event.waitUntil(deleteOldCaches()));
+self.addEventListener('activate', (event) => {
+  // The client's copy is made here, not at install: until this version activates, the one it
+  // replaces still answers loads, and it revalidates modrelay's files with the server's
+  // `no-cache` answer (fetch-module.ts), which would overwrite a copy made earlier.
+  const client = engine.httpStore && engine.options.routed ? copyClient(self.location.origin) : undefined;
+  event.waitUntil(Promise.all([deleteOldCaches(), client]));
+});
 
 self.addEventListener('fetch', (event) => {
   const { scope, extensions } = engine.options;

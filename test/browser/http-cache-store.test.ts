@@ -1,6 +1,8 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, test } from 'vitest';
-import { createRelay, type Server } from '../../server/index.js';
+import { createRelay, serve, type Server } from '../../server/index.js';
+import { CLIENT_PATH } from '../../protocol/defaults.js';
+import { startFaultProxy } from '../faults/fault-proxy.js';
 import { startRelayTap, type RelayTap } from '../faults/relay-tap.js';
 import { browserSuite, type BrowserHarness } from '../support/harness.js';
 import { idbEntries } from '../support/idb.js';
@@ -121,6 +123,81 @@ describe("store: 'http-cache'", () => {
       .some((update) => update.url.endsWith('/lib/value.mjs'))));
     await page.reload();
     expect(await appResult(page)).toMatchObject({ value: 'v2', stable: 'stable' });
+  });
+
+  test('a reload while the page switches to the routed version registers nothing: the switch completes, and the load after it is routed and works offline', async () => {
+    const site = await h.site(FILES);
+    // A proxy that can hold the routed version's script, so the reload lands mid-switch.
+    let holdScript = false;
+    const proxy = await startFaultProxy({ seed: 1, rate: 1, kinds: ['stall'], stallMs: 2000, faultable: (path) => holdScript && path === '/sw.js' });
+    h.defer(() => proxy.close());
+    const server = await serve({ root: site.root, port: 0, relayPort: 0, allowOrigins: [proxy.origin] });
+    h.defer(() => server.close());
+    proxy.setTarget(server.url.replace(/\/$/, ''));
+    const { context, page } = await h.page();
+    await page.goto(proxy.url);
+    expect(await appResult(page)).toMatchObject({ value: 'v1', stable: 'stable' });
+    holdScript = true;
+    proxy.resetStats();
+    await waitCopied(page);
+    // The page asked for the routed version: its script is on its way, held by the proxy.
+    await poll(async () => proxy.stats.requests.get('/sw.js') === 1);
+    // The version without routes still controls the page; the reload must not register it again.
+    await page.reload();
+    expect(await appResult(page)).toMatchObject({ value: 'v1', stable: 'stable' });
+    await waitRouted(page);
+    // Only the routed version was asked for (twice when the reload cancelled the first fetch).
+    const scripts = proxy.stats.urls.filter((url) => url.startsWith('/sw.js'));
+    expect(scripts.length).toBeGreaterThan(0);
+    for (const url of scripts) expect(new URLSearchParams(url.split('?')[1]).get('routed'), url).toBe('1');
+    await page.reload();
+    expect(await appResult(page)).toMatchObject({ value: 'v1', stable: 'stable' });
+    const timings = await moduleTimings(page);
+    for (const path of [...MODULES, '/@modrelay/client.mjs']) expect(timings[path], path).toEqual(FROM_HTTP_CACHE);
+    await Promise.all([proxy.close(), server.close()]);
+    await context.setOffline(true);
+    await page.reload();
+    expect(await appResult(page)).toMatchObject({ value: 'v1', stable: 'stable' });
+  });
+
+  test("a load the old version answers after the routed one installed cannot spoil the client's copy: the first routed load imports it from the HTTP cache", async () => {
+    const site = await h.site(FILES);
+    // A proxy that can hold the old version's network-first fetch of the page: the old
+    // version stays busy, so the routed one, once installed, waits to activate and the
+    // reload is answered by the old one, which revalidates the client on its way.
+    let holdPage = false;
+    const proxy = await startFaultProxy({ seed: 1, rate: 1, kinds: ['delay'], stallMs: 3000, faultable: (path, copy) => holdPage && !copy && path === '/' });
+    h.defer(() => proxy.close());
+    const server = await serve({ root: site.root, port: 0, relayPort: 0, allowOrigins: [proxy.origin] });
+    h.defer(() => server.close());
+    proxy.setTarget(server.url.replace(/\/$/, ''));
+    const { page } = await h.page();
+    await page.goto(proxy.url);
+    expect(await appResult(page)).toMatchObject({ value: 'v1', stable: 'stable' });
+    // Before the page reports its loads (and so before the switch).
+    holdPage = true;
+    await page.evaluate((url) => document.body.append(Object.assign(document.createElement('iframe'), { src: url })), `${proxy.url}?held`);
+    await waitCopied(page);
+    const waiting = () => page.evaluate(async () => (await navigator.serviceWorker.getRegistration())?.waiting?.scriptURL ?? '');
+    await poll(async () => (await waiting()).includes('routed=1'));
+    await page.reload();
+    expect(await appResult(page)).toMatchObject({ value: 'v1', stable: 'stable' });
+    expect(proxy.stats.log).toEqual(['delay /', 'delay /']); // the frame's page and the reload's, both through the old version
+    holdPage = false;
+    // The old version goes idle (and the routed one activates) once no page needs it; a
+    // page it still controls keeps it up to its idle timeout (30 s).
+    const cdp = await page.context().newCDPSession(page);
+    let routedActive = false;
+    cdp.on('ServiceWorker.workerVersionUpdated', ({ versions }) => {
+      routedActive ||= versions.some((version) => version.scriptURL.includes('routed=1') && version.status === 'activated');
+    });
+    await cdp.send('ServiceWorker.enable');
+    await page.goto('about:blank');
+    await poll(async () => routedActive);
+    await cdp.detach();
+    await page.goto(proxy.url);
+    expect(await appResult(page)).toMatchObject({ value: 'v1', stable: 'stable' });
+    expect((await moduleTimings(page))[CLIENT_PATH]).toEqual(FROM_HTTP_CACHE);
   });
 
   test('an edit with the page open: modrelay:update comes after the copy was replaced, and the reload runs the new code from the HTTP cache', async () => {

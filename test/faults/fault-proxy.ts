@@ -10,11 +10,13 @@ import { hash32, mulberry32, pick } from './prng.js';
  * - `chunked`:  chunked encoding without the final chunk, then close → ERR_INCOMPLETE_CHUNKED_ENCODING
  * - `reset`:    TCP reset before any byte → ERR_CONNECTION_RESET
  * - `stall`:    headers and half the body, a bounded pause, then the rest (slow but correct)
+ * - `delay`:    the whole answer, whatever its status, after the same pause (slow but correct;
+ *               not among the default kinds: a test uses it to keep a request in flight)
  *
  * The decision for the n-th request of a path depends only on (seed, path, n), so a run is
  * the same whatever order the browser sends its requests in.
  */
-export type FaultKind = 'truncate' | 'chunked' | 'reset' | 'stall';
+export type FaultKind = 'truncate' | 'chunked' | 'reset' | 'stall' | 'delay';
 export const FAULT_KINDS: readonly FaultKind[] = ['truncate', 'chunked', 'reset', 'stall'];
 
 export interface FaultProxyOptions {
@@ -24,15 +26,17 @@ export interface FaultProxyOptions {
   /** Share of faultable responses that get a fault, 0..1. Changeable later with setRate. */
   rate: number;
   kinds?: readonly FaultKind[];
-  /** Pause of a `stall`, in ms (default 1500). */
+  /** Pause of a `stall` or a `delay`, in ms (default 1500). */
   stallMs?: number;
-  /** Which paths may be faulted (default: .js/.mjs, except /sw.js and /@modrelay/*). */
-  faultable?: (path: string) => boolean;
+  /** Which paths may be faulted (default: .js/.mjs, except /sw.js and /@modrelay/*); `copy`: the request carries the store header. */
+  faultable?: (path: string, copy: boolean) => boolean;
 }
 
 export interface FaultStats {
   /** Requests seen, by path (query stripped); the worker's HTTP-cache copies are in `copies`. */
   requests: Map<string, number>;
+  /** Every request's path and query, in order (copies included). */
+  urls: string[];
   /** Copy requests (with the HTTP-cache store header) seen, by path. */
   copies: Map<string, number>;
   faults: Record<FaultKind, number>;
@@ -62,7 +66,7 @@ export function isModulePath(path: string): boolean {
 }
 
 function emptyStats(): FaultStats {
-  return { requests: new Map(), copies: new Map(), faults: { truncate: 0, chunked: 0, reset: 0, stall: 0 }, log: [], copyLog: [] };
+  return { requests: new Map(), urls: [], copies: new Map(), faults: { truncate: 0, chunked: 0, reset: 0, stall: 0, delay: 0 }, log: [], copyLog: [] };
 }
 
 export async function startFaultProxy(options: FaultProxyOptions): Promise<FaultProxy> {
@@ -78,12 +82,14 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   // successive loads meet different faults.
   const seen = new Map<string, number>();
 
-  function decide(path: string, copy: boolean): FaultKind | null {
+  function decide(url: string, copy: boolean): FaultKind | null {
+    const path = url.split('?')[0] ?? '/';
+    stats.urls.push(url);
     const counts = copy ? stats.copies : stats.requests;
     counts.set(path, (counts.get(path) ?? 0) + 1);
     const n = seen.get(path) ?? 0;
     seen.set(path, n + 1);
-    if (!faultable(path)) return null;
+    if (!faultable(path, copy)) return null;
     const random = mulberry32(options.seed ^ hash32(`${path}#${n}`));
     return random() < rate ? pick(random, kinds) : null;
   }
@@ -92,7 +98,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const copy = req.headers[STORE_HEADER] !== undefined;
     const log = copy ? stats.copyLog : stats.log;
-    const fault = decide(path, copy);
+    const fault = decide(req.url ?? '/', copy);
     if (fault === 'reset') {
       stats.faults.reset++;
       log.push(`reset ${path}`);
@@ -115,9 +121,22 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
           const headers: http.OutgoingHttpHeaders = {};
           for (const [k, v] of Object.entries(up.headers)) if (!HOP_BY_HOP.has(k) && v !== undefined) headers[k] = v;
           const status = up.statusCode ?? 502;
-          if (!fault || status !== 200 || body.length < 2) {
+          const send = () => {
             res.writeHead(status, { ...headers, 'content-length': body.length });
             res.end(body);
+          };
+          if (fault === 'delay') {
+            stats.faults.delay++;
+            log.push(`delay ${path}`);
+            const timer = setTimeout(() => {
+              timers.delete(timer);
+              send();
+            }, stallMs);
+            timers.add(timer);
+            return;
+          }
+          if (!fault || status !== 200 || body.length < 2) {
+            send();
             return;
           }
           stats.faults[fault]++;
