@@ -10,6 +10,7 @@ import { Engine } from './engine.js';
 import { fetchModule } from './fetch-module.js';
 import { fetchPage } from './fetch-page.js';
 import { fetchRange } from './fetch-range.js';
+import { loadsDone } from './loads.js';
 import { onPageMessage } from './messages.js';
 import { routeOf } from './route.js';
 import { addModuleRoutes, canRoute } from './static-routes.js';
@@ -49,6 +50,11 @@ self.addEventListener('fetch', (event) => {
     : range !== null ? fetchRange(engine, event.request, range) : fetchModule(engine, event.request);
   event.respondWith(response);
   event.waitUntil(done);
+  // A load is answered by one version: while a page loads through this worker it stays busy,
+  // so a version that replaces it (client/versions.ts) activates between loads. Chromium
+  // activates it the moment this one is idle, and a dedicated Worker created by a page in that
+  // moment never got its script (test/browser/assets.test.ts).
+  if (route === 'navigate' && engine.httpStore) event.waitUntil(loadsDone(engine));
 });
 
 self.addEventListener('message', (event) => onPageMessage(engine, event));

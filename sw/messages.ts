@@ -2,6 +2,7 @@ import type { HttpCacheState, PageToSwMessage, SwToPageMessage } from '../protoc
 import { copyClient } from './client-copy.js';
 import { after } from './deferred.js';
 import type { Engine } from './engine.js';
+import { loadsDone } from './loads.js';
 import { warm } from './warm.js';
 
 declare const self: ServiceWorkerGlobalScope;
@@ -33,6 +34,7 @@ export function onPageMessage(engine: Engine, event: ExtendableMessageEvent): vo
         const reply = (state: SwToPageMessage) => (event.source as Client | null)?.postMessage(state);
         // The routed version revalidates the client's copy too; the page takes it once told the state.
         const client = engine.options.routed ? copyClient(self.location.origin) : undefined;
+        // Copies compete with a load still going through this worker (a first visit reports early): let it finish first.
         event.waitUntil(loadsDone(engine).then(() => store.adopt(strings(message.urls), new Set(strings(message.fromCache))))
           .then(() => client)
           .then(() => settledState(engine))
@@ -48,18 +50,6 @@ export function onPageMessage(engine: Engine, event: ExtendableMessageEvent): vo
 
 const STATE_POLL_MS = 500;
 const STATE_POLLS = 40; // 20 s
-
-const LOAD_POLL_MS = 100;
-const LOAD_POLLS = 100; // 10 s
-
-/** A load is over once no fetch event came for this long and no push is on its way. */
-const LOAD_QUIET_MS = 500;
-
-/** Copies compete with a load still going through this worker (a first visit reports early): let it finish first, bounded. */
-async function loadsDone(engine: Engine): Promise<void> {
-  const busy = () => engine.pushes.busy() || Date.now() - engine.lastFetchAt < LOAD_QUIET_MS;
-  for (let i = 0; i < LOAD_POLLS && busy(); i++) await after(LOAD_POLL_MS, undefined);
-}
 
 /** The store's state once no copy is in flight; a `pending` one (copies retried) is watched, bounded. */
 async function settledState(engine: Engine): Promise<HttpCacheState> {

@@ -16,6 +16,8 @@ export interface TapStats {
   bodies: Map<string, number>;
   /** Control messages by type, both directions. */
   types: Map<string, number>;
+  /** The paths each `manifest:check` (SW → relay) listed, in order. */
+  checks: string[][];
   /** `module:request`s for a path an earlier answer on the same socket had listed in `push`. */
   requestsForPushed: number;
   connections: number;
@@ -33,7 +35,7 @@ export interface RelayTap {
 }
 
 function emptyStats(): TapStats {
-  return { requests: new Map(), bodies: new Map(), types: new Map(), requestsForPushed: 0, connections: 0 };
+  return { requests: new Map(), bodies: new Map(), types: new Map(), checks: [], requestsForPushed: 0, connections: 0 };
 }
 
 const bump = (map: Map<string, number>, key: string) => map.set(key, (map.get(key) ?? 0) + 1);
@@ -60,8 +62,9 @@ export async function startRelayTap(relayUrl: string): Promise<RelayTap> {
       const buf = toBuffer(data);
       if (!isBinary) {
         try {
-          const msg = JSON.parse(buf.toString('utf8')) as { type?: string; path?: string };
+          const msg = JSON.parse(buf.toString('utf8')) as { type?: string; path?: string; entries?: Record<string, string> };
           bump(stats.types, `sw:${msg.type}`);
+          if (msg.type === 'manifest:check') stats.checks.push(Object.keys(msg.entries ?? {}).sort());
           if (msg.type === 'module:request' && typeof msg.path === 'string') {
             bump(stats.requests, msg.path);
             if (announced.has(msg.path)) stats.requestsForPushed++;
