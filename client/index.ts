@@ -161,9 +161,8 @@ export async function registerModuleRelay(options: ModuleRelayClientOptions = {}
  * Registers the worker, unless the version in control is that script at that scope already.
  * Registering it again would change nothing, except while the page switches versions
  * (client/versions.ts): the registration's newest worker is then the other version, and
- * registering this one again installs a third that races the switch. (Chromium activates a
- * version only once the one it replaces is idle; a dedicated Worker's script request that
- * waited for such a version never finished: test/browser/assets.test.ts.)
+ * registering this one again installs a third version, which replaces the one the page is
+ * switching to (test/browser/http-cache-store.test.ts, "a reload while the page switches").
  */
 async function registered(container: ServiceWorkerContainer, scriptUrl: string, scope: string): Promise<ServiceWorkerRegistration> {
   if (container.controller?.scriptURL === new URL(scriptUrl, location.href).href) {

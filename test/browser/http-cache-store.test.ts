@@ -2,7 +2,7 @@ import type { Page } from 'playwright-core';
 import { describe, expect, test } from 'vitest';
 import { createRelay, serve, type Server } from '../../server/index.js';
 import { CLIENT_PATH } from '../../protocol/defaults.js';
-import { startFaultProxy } from '../faults/fault-proxy.js';
+import { startFaultProxy, type FaultProxyOptions } from '../faults/fault-proxy.js';
 import { startRelayTap, type RelayTap } from '../faults/relay-tap.js';
 import { browserSuite, type BrowserHarness } from '../support/harness.js';
 import { idbEntries } from '../support/idb.js';
@@ -83,6 +83,23 @@ async function visit(h: BrowserHarness, files: Record<string, string> = FILES, r
   return { site, server, context, page, log };
 }
 
+/**
+ * A first visit through a fault proxy in front of `serve` (its relay allows the proxy's
+ * origin): every response `faultable` picks is held (`kinds` `stall` or `delay`, `stallMs`).
+ */
+async function visitBehindProxy(h: BrowserHarness, faults: Pick<FaultProxyOptions, 'kinds' | 'stallMs' | 'faultable'>) {
+  const site = await h.site(FILES);
+  const proxy = await startFaultProxy({ seed: 1, rate: 1, ...faults });
+  h.defer(() => proxy.close());
+  const server = await serve({ root: site.root, port: 0, relayPort: 0, allowOrigins: [proxy.origin] });
+  h.defer(() => server.close());
+  proxy.setTarget(server.url.replace(/\/$/, ''));
+  const { context, page } = await h.page();
+  await page.goto(proxy.url);
+  expect(await appResult(page)).toMatchObject({ value: 'v1', stable: 'stable' });
+  return { proxy, server, context, page };
+}
+
 describe("store: 'http-cache'", () => {
   test('a warm reload takes every module from the HTTP cache: no request leaves the page, none reaches the worker', async () => {
     const { page, log } = await visit(h);
@@ -126,17 +143,9 @@ describe("store: 'http-cache'", () => {
   });
 
   test('a reload while the page switches to the routed version registers nothing: the switch completes, and the load after it is routed and works offline', async () => {
-    const site = await h.site(FILES);
-    // A proxy that can hold the routed version's script, so the reload lands mid-switch.
+    // The proxy can hold the routed version's script, so the reload lands mid-switch.
     let holdScript = false;
-    const proxy = await startFaultProxy({ seed: 1, rate: 1, kinds: ['stall'], stallMs: 2000, faultable: (path) => holdScript && path === '/sw.js' });
-    h.defer(() => proxy.close());
-    const server = await serve({ root: site.root, port: 0, relayPort: 0, allowOrigins: [proxy.origin] });
-    h.defer(() => server.close());
-    proxy.setTarget(server.url.replace(/\/$/, ''));
-    const { context, page } = await h.page();
-    await page.goto(proxy.url);
-    expect(await appResult(page)).toMatchObject({ value: 'v1', stable: 'stable' });
+    const { proxy, server, context, page } = await visitBehindProxy(h, { kinds: ['stall'], stallMs: 2000, faultable: (path) => holdScript && path === '/sw.js' });
     holdScript = true;
     proxy.resetStats();
     await waitCopied(page);
@@ -153,7 +162,7 @@ describe("store: 'http-cache'", () => {
     await page.reload();
     expect(await appResult(page)).toMatchObject({ value: 'v1', stable: 'stable' });
     const timings = await moduleTimings(page);
-    for (const path of [...MODULES, '/@modrelay/client.mjs']) expect(timings[path], path).toEqual(FROM_HTTP_CACHE);
+    for (const path of [...MODULES, CLIENT_PATH]) expect(timings[path], path).toEqual(FROM_HTTP_CACHE);
     await Promise.all([proxy.close(), server.close()]);
     await context.setOffline(true);
     await page.reload();
@@ -161,19 +170,11 @@ describe("store: 'http-cache'", () => {
   });
 
   test("a load the old version answers after the routed one installed cannot spoil the client's copy: the first routed load imports it from the HTTP cache", async () => {
-    const site = await h.site(FILES);
-    // A proxy that can hold the old version's network-first fetch of the page: the old
-    // version stays busy, so the routed one, once installed, waits to activate and the
-    // reload is answered by the old one, which revalidates the client on its way.
+    // The proxy can hold the old version's network-first fetch of a page: the old version
+    // stays busy, so the routed one, once installed, waits to activate and the reload is
+    // answered by the old one, which revalidates the client on its way.
     let holdPage = false;
-    const proxy = await startFaultProxy({ seed: 1, rate: 1, kinds: ['delay'], stallMs: 3000, faultable: (path, copy) => holdPage && !copy && path === '/' });
-    h.defer(() => proxy.close());
-    const server = await serve({ root: site.root, port: 0, relayPort: 0, allowOrigins: [proxy.origin] });
-    h.defer(() => server.close());
-    proxy.setTarget(server.url.replace(/\/$/, ''));
-    const { page } = await h.page();
-    await page.goto(proxy.url);
-    expect(await appResult(page)).toMatchObject({ value: 'v1', stable: 'stable' });
+    const { proxy, page } = await visitBehindProxy(h, { kinds: ['delay'], stallMs: 3000, faultable: (path, copy) => holdPage && !copy && path === '/' });
     // Before the page reports its loads (and so before the switch).
     holdPage = true;
     await page.evaluate((url) => document.body.append(Object.assign(document.createElement('iframe'), { src: url })), `${proxy.url}?held`);
