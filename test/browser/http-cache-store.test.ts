@@ -185,8 +185,10 @@ describe("store: 'http-cache'", () => {
     expect(await appResult(page)).toMatchObject({ value: 'v1', stable: 'stable' });
     expect(proxy.stats.log).toEqual(['delay /', 'delay /']); // the frame's page and the reload's, both through the old version
     holdPage = false;
-    // The old version goes idle (and the routed one activates) once no page needs it; a
-    // page it still controls keeps it up to its idle timeout (30 s).
+    // The old version goes idle (and the routed one activates) once no page needs it and it
+    // finished what it was doing: a report it was copying for (bounded: sw/messages.ts) or a
+    // load it was waiting out (sw/loads.ts). A page it still controls keeps it up to its idle
+    // timeout (30 s).
     const cdp = await page.context().newCDPSession(page);
     let routedActive = false;
     cdp.on('ServiceWorker.workerVersionUpdated', ({ versions }) => {
@@ -194,7 +196,9 @@ describe("store: 'http-cache'", () => {
     });
     await cdp.send('ServiceWorker.enable');
     await page.goto('about:blank');
-    await poll(async () => routedActive);
+    const released = Date.now();
+    await poll(async () => routedActive, 40_000);
+    console.log(`[test] the routed version activated ${Date.now() - released} ms after the page left`);
     await cdp.detach();
     await page.goto(proxy.url);
     expect(await appResult(page)).toMatchObject({ value: 'v1', stable: 'stable' });
