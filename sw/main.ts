@@ -18,6 +18,8 @@ import { addModuleRoutes, canRoute } from './static-routes.js';
 declare const self: ServiceWorkerGlobalScope;
 
 const engine = new Engine(decodeScriptUrl(self.location.href), true);
+/** The routed version of the HTTP-cache store: static routes, and the client's copy (client-copy.ts). */
+const routedStore = engine.httpStore !== null && engine.options.routed === true;
 
 // A new version takes over at once and claims open pages: the first visit is controlled
 // without a reload (BROWSER-FACTS.md: without clients.claim() it is not).
@@ -25,7 +27,7 @@ self.addEventListener('install', (event) => {
   void self.skipWaiting();
   // Routes only in the routed version, and only when the engine keeps an HTTP-cache store
   // (it checked the API exists): until then modules are answered here (protocol/sw-url.ts).
-  if (engine.httpStore && engine.options.routed && canRoute(event)) {
+  if (routedStore && canRoute(event)) {
     event.waitUntil(addModuleRoutes(event, engine.options.scope, engine.options.extensions));
   }
 });
@@ -34,7 +36,7 @@ self.addEventListener('activate', (event) => {
   // The client's copy is made here, not at install: until this version activates, the one it
   // replaces still answers loads, and it revalidates modrelay's files with the server's
   // `no-cache` answer (fetch-module.ts), which would overwrite a copy made earlier.
-  const client = engine.httpStore && engine.options.routed ? copyClient(self.location.origin) : undefined;
+  const client = routedStore ? copyClient(self.location.origin) : undefined;
   event.waitUntil(Promise.all([deleteOldCaches(), client]));
 });
 
