@@ -147,20 +147,26 @@ export class HttpCacheStore implements Store<HttpCopy, [path: ModulePath]> {
     return sent;
   }
 
-  /** Copies again what changed or is unknown, releases what the relay no longer serves. */
+  /**
+   * Copies again what changed or is unknown, releases what the relay no longer serves.
+   * Resolves once the releases are done and the copies are under way: a copy the verdict
+   * gives no hash for (an unknown one, or one already running) asks the relay to verify it,
+   * which waits for the very validation this is part of. Pages wait for the copies instead
+   * (`settled`, in `store:prepare`): each one is in `running` by now.
+   */
   async apply(verdict: Verdict): Promise<void> {
-    const jobs: Promise<void>[] = [];
+    const releases: Promise<void>[] = [];
     for (const [url, copy] of this.copies) {
-      if (copy.hash === null) jobs.push(this.copy(url, copy.path, 'reload', verdict.covers(copy.path) ? verdict.current(copy.path) : undefined));
+      if (copy.hash === null) void this.copy(url, copy.path, 'reload', verdict.covers(copy.path) ? verdict.current(copy.path) : undefined);
       else if (!verdict.covers(copy.path)) continue; // recorded after the snapshot: current
       else if (verdict.removed(copy.path)) {
         this.refused.add(copy.path);
-        jobs.push(this.release(url, copy.path));
+        releases.push(this.release(url, copy.path));
       } else if (copy.hash !== verdict.current(copy.path)) {
-        jobs.push(this.copy(url, copy.path, 'reload', verdict.current(copy.path)));
+        void this.copy(url, copy.path, 'reload', verdict.current(copy.path));
       }
     }
-    await Promise.all(jobs);
+    await Promise.all(releases);
   }
 
   /** The relay could not vouch (down, slow): revalidate every copy over HTTP instead (304s). */

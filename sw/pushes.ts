@@ -76,12 +76,12 @@ export class Pushes {
     return 'late';
   }
 
-  /** True the first time a pushed or refreshed module is served (it came over the socket for this load). */
   /** True while pushed modules are still on their way (a page load through the relay is in progress). */
   busy(): boolean {
     return this.expected.size > 0;
   }
 
+  /** True the first time a pushed or refreshed module is served (it came over the socket for this load). */
   takeUnserved(url: string, path: ModulePath): boolean {
     if (url !== this.urlOf(path)) return false;
     const pushed = this.unserved.delete(path);

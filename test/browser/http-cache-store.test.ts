@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import { describe, expect, test } from 'vitest';
 import { createRelay, serve, type Server } from '../../server/index.js';
@@ -5,7 +6,7 @@ import { CLIENT_PATH } from '../../protocol/defaults.js';
 import { startFaultProxy, type FaultProxyOptions } from '../faults/fault-proxy.js';
 import { startRelayTap, type RelayTap } from '../faults/relay-tap.js';
 import { browserSuite, type BrowserHarness } from '../support/harness.js';
-import { idbEntries } from '../support/idb.js';
+import { idbEntries, idbWrite } from '../support/idb.js';
 import { appResult } from '../support/page-log.js';
 import { FROM_HTTP_CACHE, moduleTimings, waitRouted } from '../support/http-cache.js';
 import { poll, sleep } from '../support/wait.js';
@@ -272,6 +273,27 @@ describe("store: 'http-cache'", () => {
     await sleep(300);
     await page.reload();
     expect(await appResult(page)).toMatchObject({ value: 'v3', stable: 'stable' });
+  });
+
+  test('a copy a stopped worker left unknown is made again at the next start before the page imports: an edit made meanwhile is seen', async () => {
+    const { site, server, page } = await visit(h);
+    await stopWorker(page);
+    // What a worker stopped between recording a copy as unknown (before its fetch) and
+    // recording its hash leaves behind: the next start cannot send the relay a hash for it.
+    const url = `${server.url}lib/value.mjs`;
+    const [, record] = (await idbEntries<object>(page, 'modrelay-http-cache', 'copies')).find(([key]) => key === url)!;
+    await idbWrite(page, 'modrelay-http-cache', 'copies', url, { ...record, hash: null });
+    // And Cache Storage no longer holds the file (an edit the worker heard of dropped it):
+    // no store has a hash of it to send.
+    await idbWrite(page, 'modrelay', 'modules', url, null);
+    const v2 = `export const value = 'v2';\n`;
+    await site.write('lib/value.mjs', v2);
+    await sleep(300);
+    await page.reload();
+    expect(await appResult(page)).toMatchObject({ value: 'v2', stable: 'stable' });
+    // Within the page's wait for the worker, not after it gave up on it.
+    expect(await status(page)).toBe('controlled');
+    expect((await copies(page))['/lib/value.mjs']).toBe(createHash('sha256').update(v2).digest('hex'));
   });
 
   test('a records database created empty by someone else (a DevTools snippet) is started again, not given up', async () => {

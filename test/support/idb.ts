@@ -33,3 +33,19 @@ export function idbEntries<T>(page: Page, database: string, store: string): Prom
     });
   }, { database, store });
 }
+
+/** Sets (or, with null, deletes) one key of an existing IndexedDB object store of the page's origin. */
+export function idbWrite(page: Page, database: string, store: string, key: string, value: unknown): Promise<void> {
+  return page.evaluate(({ database, store, key, value }) => new Promise<void>((resolve, reject) => {
+    const open = indexedDB.open(database);
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const db = open.result;
+      const transaction = db.transaction(store, 'readwrite');
+      if (value === null) transaction.objectStore(store).delete(key);
+      else transaction.objectStore(store).put(value, key);
+      transaction.oncomplete = () => { db.close(); resolve(); };
+      transaction.onerror = () => { db.close(); reject(transaction.error); };
+    };
+  }), { database, store, key, value });
+}
