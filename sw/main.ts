@@ -13,7 +13,7 @@ import { fetchRange } from './fetch-range.js';
 import { loadsDone } from './loads.js';
 import { onPageMessage } from './messages.js';
 import { routeOf } from './route.js';
-import { addModuleRoutes, canRoute } from './static-routes.js';
+import { addRoutes, canRoute } from './static-routes.js';
 
 declare const self: ServiceWorkerGlobalScope;
 
@@ -25,11 +25,10 @@ const routedStore = engine.httpStore !== null && engine.options.routed === true;
 // without a reload (BROWSER-FACTS.md: without clients.claim() it is not).
 self.addEventListener('install', (event) => {
   void self.skipWaiting();
-  // Routes only in the routed version, and only when the engine keeps an HTTP-cache store
-  // (it checked the API exists): until then modules are answered here (protocol/sw-url.ts).
-  if (routedStore && canRoute(event)) {
-    event.waitUntil(addModuleRoutes(event, engine.options.scope, engine.options.extensions));
-  }
+  // Modules go to the network only in the routed version, and only when the engine keeps an
+  // HTTP-cache store (it checked the API exists): until then they are answered here
+  // (protocol/sw-url.ts). Every version sends what it does not answer to the network.
+  if (canRoute(event)) event.waitUntil(addRoutes(event, engine.options.scope, engine.options.extensions, routedStore));
 });
 clientsClaim();
 self.addEventListener('activate', (event) => {

@@ -6,12 +6,13 @@
  * Pages race the network against the fetch handler: a stopped worker's start-up is then not
  * on the path of a warm load (the network answers first), and offline the handler's cached
  * copy still answers. modrelay's own files under `/@modrelay/` go to the network like modules:
- * the HTTP cache holds the client as an immutable copy (client-copy.ts).
+ * the HTTP cache holds the client as an immutable copy (client-copy.ts). Every version of
+ * modrelay's own worker routes what its fetch handler would not answer to the network (`addRoutes`).
  */
 import { OWN_PATH_PREFIX } from '../protocol/defaults.js';
 
 interface RouterRule {
-  condition: { urlPattern: { pathname: string } } | { requestMode: RequestMode };
+  condition: { urlPattern: Record<string, string> } | { requestMode: RequestMode };
   source: 'network' | 'fetch-event' | 'race-network-and-fetch-handler';
 }
 
@@ -35,20 +36,35 @@ function escapePattern(text: string): string {
   return text.replace(/[\\:*(){}?+]/g, '\\$&');
 }
 
-export async function addModuleRoutes(event: RoutingInstallEvent, scope: string, extensions: readonly string[]): Promise<void> {
+/** Matches every URL, other origins included: no component is left to inherit from the worker's URL. */
+const ANY_URL = { protocol: '*', hostname: '*', port: '*', pathname: '*' };
+
+/**
+ * `routed`: modules go to the network (the HTTP cache answers them); otherwise the fetch
+ * handler answers them. Either way, only what the handler answers reaches it (route.ts):
+ * navigations and served files under the scope. Everything else (an app's API calls and polls,
+ * other origins) goes to the network without a fetch event, which the handler would only let
+ * through. Besides the event's cost, a page polling every 200 ms then cannot wake an old
+ * version while it is being replaced: Chromium restarts it for the fetch and forgets that it
+ * was to stop at once, so the new version waited (up to minutes) for it to go idle.
+ */
+export async function addRoutes(event: RoutingInstallEvent, scope: string, extensions: readonly string[], routed: boolean): Promise<void> {
   const base = escapePattern(new URL(scope).pathname);
   const rules: RouterRule[] = [
     // First match wins: pages and modrelay's client before the module rules that would match them.
-    { condition: { requestMode: 'navigate' }, source: 'race-network-and-fetch-handler' },
-    { condition: { urlPattern: { pathname: `${OWN_PATH_PREFIX}*` } }, source: 'network' },
+    { condition: { requestMode: 'navigate' }, source: routed ? 'race-network-and-fetch-handler' : 'fetch-event' },
+    ...(routed ? [{ condition: { urlPattern: { pathname: `${OWN_PATH_PREFIX}*` } }, source: 'network' } as const] : []),
     // Any other page URL stays with the fetch handler: network-first with an offline copy (fetch-page.ts).
-    ...extensions.filter((ext) => ext !== '.html')
-      .map((ext): RouterRule => ({ condition: { urlPattern: { pathname: `${base}*${escapePattern(ext)}` } }, source: 'network' })),
+    ...extensions.map((ext): RouterRule => ({
+      condition: { urlPattern: { pathname: `${base}*${escapePattern(ext)}` } },
+      source: routed && ext !== '.html' ? 'network' : 'fetch-event',
+    })),
+    { condition: { urlPattern: ANY_URL }, source: 'network' },
   ];
   try {
     await event.addRoutes(rules);
   } catch (error) {
-    // Modules then go through the fetch handler, as with `store: 'cache-storage'`: slower, still correct.
-    console.warn('modrelay: static routes refused; modules go through the worker', error);
+    // Every request then goes through the fetch handler, as with `store: 'cache-storage'`: slower, still correct.
+    console.warn('modrelay: static routes refused; every request goes through the worker', error);
   }
 }
