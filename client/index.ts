@@ -70,10 +70,12 @@ export interface ModuleUpdate {
 export interface ModuleRelayRegistration {
   /**
    * `controlled`: modules now go through the worker. `timeout`: not controlled in time,
-   * modules come over plain HTTP this load. `unsupported`: no Service Workers here (HTTP).
-   * `failed`: registration threw (see `error`); modules come over HTTP.
+   * modules come over plain HTTP this load. `bypassed`: the browser left this load without
+   * its worker (a hard reload, Shift+Reload), so nothing would take control: modules come
+   * over plain HTTP, at once. `unsupported`: no Service Workers here (HTTP). `failed`:
+   * registration threw (see `error`); modules come over HTTP.
    */
-  status: 'controlled' | 'timeout' | 'unsupported' | 'failed';
+  status: 'controlled' | 'timeout' | 'bypassed' | 'unsupported' | 'failed';
   registration?: ServiceWorkerRegistration;
   error?: unknown;
   /** Calls `callback` for every module change; returns the unsubscribe function. */
@@ -123,7 +125,8 @@ export async function registerModuleRelay(options: ModuleRelayClientOptions = {}
   const container = navigator.serviceWorker;
   const httpCache = (o.store ?? DEFAULT_STORE) === 'http-cache';
   // The version that controls this load stays: registering its own URL again changes nothing.
-  const routed = httpCache && isRouted(container.controller);
+  // A load the browser left uncontrolled (a hard reload) keeps the registration's newest one.
+  const routed = httpCache && isRouted(container.controller ?? newest(await container.getRegistration(o.scope)));
   const scriptUrl = (asRouted: boolean) => encodeScriptUrl(o.swUrl, { ...o, relayUrl, routed: asRouted });
   listen(container, feedback, o.reloadOnUpdate, o.hotStylesheets, httpCache, (state) => followStoreState(container, state, scriptUrl, o.scope));
 
@@ -137,13 +140,17 @@ export async function registerModuleRelay(options: ModuleRelayClientOptions = {}
   try {
     const registering = registered(container, scriptUrl(routed), o.scope);
     // Only the routed version lets the HTTP cache answer imports: make its copies current
-    // first. It controls this load already, so the worker prepares while that resolves.
-    const prepared = routed ? prepareHttpCache() : undefined;
+    // first. When it controls this load already, the worker prepares while that resolves.
+    const preparing = () => (httpCache && isRouted(container.controller) ? prepareHttpCache() : undefined);
+    const early = preparing();
     const registration = await Promise.race([registering, timedOut]);
     if (registration === 'timeout') return { status: 'timeout', ...common };
+    if (!container.controller && bypassed(registration)) return { status: 'bypassed', registration, ...common };
     const controlled = await Promise.race([whenControlled, timedOut]);
     if (controlled === 'controlled') {
       started(o.heartbeatMs);
+      // Claimed by the routed version while loading (it activated meanwhile): prepare now.
+      const prepared = early ?? preparing();
       if (prepared && (await Promise.race([prepared, timedOut])) !== 'ready') {
         await timedOut; // reloading, or the worker did not answer in time: the page goes on over HTTP
         return { status: 'timeout', registration, ...common };
@@ -170,6 +177,20 @@ async function registered(container: ServiceWorkerContainer, scriptUrl: string, 
     if (registration.scope === new URL(scope, location.href).href) return registration;
   }
   return container.register(scriptUrl, { scope });
+}
+
+function newest(registration: ServiceWorkerRegistration | undefined): ServiceWorker | null {
+  return registration ? registration.installing ?? registration.waiting ?? registration.active : null;
+}
+
+/**
+ * Uncontrolled although the registration's version is active and none is on its way: the
+ * browser left this load without its worker (a hard reload), and only a new version's
+ * `clients.claim()` would take control. A first visit always has a version installing here
+ * (`register()` resolves before it installs).
+ */
+function bypassed(registration: ServiceWorkerRegistration): boolean {
+  return registration.active?.state === 'activated' && !registration.installing && !registration.waiting;
 }
 
 /** The page, this client, and same-origin scripts fetched before the worker controlled us. */

@@ -298,6 +298,33 @@ describe("store: 'http-cache'", () => {
     expect((await copies(page))['/lib/value.mjs']).toBe(createHash('sha256').update(v2).digest('hex'));
   });
 
+  test('a hard reload (the browser bypasses the worker) does not wait for control, registers nothing new, and the next load is the worker\'s again', async () => {
+    const { site, page } = await visit(h);
+    const versions = () => page.evaluate(async () => {
+      const registration = await navigator.serviceWorker.getRegistration();
+      return [registration?.installing, registration?.waiting, registration?.active].map((worker) => worker?.scriptURL ?? null);
+    });
+    const before = await versions();
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Page.reload', { ignoreCache: true }); // Shift+Reload
+    await cdp.detach();
+    expect(await appResult(page)).toMatchObject({ value: 'v1', stable: 'stable' });
+    // 'bypassed', not 'timeout': it did not wait out the 5 s for a claim that never comes.
+    expect(await status(page)).toBe('bypassed');
+    expect(await page.evaluate(() => navigator.serviceWorker.controller)).toBeNull();
+    await sleep(1500); // what an install started by this load would need to show
+    expect(await versions()).toEqual(before); // the routed version, alone
+    expect(before[2]).toContain('routed=1');
+    await site.write('lib/value.mjs', `export const value = 'v2';\n`);
+    await sleep(300);
+    await page.reload();
+    expect(await appResult(page)).toMatchObject({ value: 'v2', stable: 'stable' });
+    expect(await status(page)).toBe('controlled');
+    // And warm: the bypassing load did not replace the copies.
+    const timings = await moduleTimings(page);
+    for (const path of MODULES) expect(timings[path], path).toEqual(FROM_HTTP_CACHE);
+  });
+
   test('a records database created empty by someone else (a DevTools snippet) is started again, not given up', async () => {
     const site = await h.site(FILES);
     const server = await h.serve(site.root);
