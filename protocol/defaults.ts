@@ -8,6 +8,8 @@
 export const RELAY_PORT = 8889;
 /** `modrelay serve`'s HTTP port. */
 export const SERVE_PORT = 8080;
+/** How long the worker waits for the relay before it asks plain HTTP, in ms (its `budget` option). */
+export const BUDGET_MS = 500;
 /**
  * File extensions the worker answers by default, with the dot: every type the relay serves
  * by default (protocol/file-types.ts), modules and assets.

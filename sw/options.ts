@@ -1,4 +1,4 @@
-import { RELAY_PORT, SERVED_EXTENSIONS } from '../protocol/defaults.js';
+import { BUDGET_MS, RELAY_PORT, SERVED_EXTENSIONS } from '../protocol/defaults.js';
 import { DEFAULT_STORE, STORE_NAMES, type StoreName } from '../protocol/sw-url.js';
 
 /**
@@ -38,7 +38,7 @@ export interface ModuleRelayOptions {
 
 export type ResolvedOptions = Required<ModuleRelayOptions>;
 
-export const DEFAULTS = { budget: 500, extensions: SERVED_EXTENSIONS, memoryBytes: 64 * 1024 * 1024, store: DEFAULT_STORE, routed: false } as const;
+export const DEFAULTS = { budget: BUDGET_MS, extensions: SERVED_EXTENSIONS, memoryBytes: 64 * 1024 * 1024, store: DEFAULT_STORE, routed: false } as const;
 
 export function resolveOptions(options: ModuleRelayOptions, self: ServiceWorkerGlobalScope): ResolvedOptions {
   const budget = options.budget ?? DEFAULTS.budget;

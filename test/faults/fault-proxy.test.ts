@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRelay, type Relay } from '../../server/index.js';
+import { BUDGET_MS } from '../../protocol/defaults.js';
 import { launchChromium } from '../../scripts/chromium.js';
 import { auditCaches, auditCopies } from './cache-audit.js';
 import { isModulePath, startFaultProxy, type FaultKind, type FaultProxy } from './fault-proxy.js';
@@ -113,13 +114,16 @@ describe('three.js through a faulty proxy: HTTP-only against modrelay (browser)'
     expect(failed).toBeGreaterThan(0);
   }, 600_000);
 
-  it(`modrelay: ${LOADS} loads through the same proxy all succeed, no module fetched twice`, async () => {
+  it(`modrelay: ${LOADS} loads through the same proxy all succeed, no module fetched twice unless the relay lagged`, async () => {
     proxy.setRate(RATE);
     proxy.resetStats();
     const perContext = 5;
     let ok = 0;
     let needless = 0;
     let needlessFirst = 0;
+    let lateLoads = 0;
+    let lateFirstVisits = 0;
+    let lateFetches = 0;
     let relayErrors = 0;
     let relayDuplicates = 0;
     let requestsForPushed = 0;
@@ -139,10 +143,17 @@ describe('three.js through a faulty proxy: HTTP-only against modrelay (browser)'
       const page = await context.newPage();
       const travelled = new Map<string, number>();
       const relayed = new Map<string, number>();
+      // Modules that came both ways in a load whose relay answered later than the worker's
+      // budget: the worker went to HTTP rather than queue behind a lagging relay (relay-answers.ts),
+      // the fallback the budget is for. One second fetch of each is counted apart, not as needless.
+      const excused = new Set<string>();
+      const needlessNow = () => [...travelled].reduce((sum, [path, n]) => sum + Math.max(0, n - 1 - (excused.has(path) ? 1 : 0)), 0);
       for (let i = 0; i < perContext; i++) {
         proxy.resetStats();
         tap.resetStats();
         const result = await loadPage(page, `${proxy.url}index.html?mode=relay`);
+        const relayLate = tap.slowestAnswerMs() > BUDGET_MS;
+        const thisLoad = new Map<string, number>();
         if (isRightThree(result, expected.exports!, expected.revision!)) ok++;
         else failures.push(`context ${c} load ${i}: ${JSON.stringify(result)}`);
         httpFaults += proxy.stats.log.length;
@@ -159,6 +170,7 @@ describe('three.js through a faulty proxy: HTTP-only against modrelay (browser)'
         }
         for (const n of tap.stats.requests.values()) relayRequests += n;
         for (const [path, n] of tap.stats.bodies) {
+          thisLoad.set(path, (thisLoad.get(path) ?? 0) + n);
           travelled.set(path, (travelled.get(path) ?? 0) + n);
           relayed.set(path, (relayed.get(path) ?? 0) + n);
           relayBodies += n;
@@ -168,9 +180,19 @@ describe('three.js through a faulty proxy: HTTP-only against modrelay (browser)'
           httpModules += n;
           // A request that was answered with a fault had to be retried: not needless.
           const good = n - (faulted.get(path) ?? 0);
+          thisLoad.set(path, (thisLoad.get(path) ?? 0) + good);
           travelled.set(path, (travelled.get(path) ?? 0) + good);
         }
-        if (i === 0) needlessFirst = [...travelled.values()].reduce((sum, n) => sum + Math.max(0, n - 1), needlessFirst);
+        if (relayLate) {
+          lateLoads++;
+          if (i === 0) lateFirstVisits++;
+          for (const [path, n] of thisLoad) {
+            if (n < 2 || excused.has(path)) continue;
+            excused.add(path);
+            lateFetches++;
+          }
+        }
+        if (i === 0) needlessFirst += needlessNow();
         if (i === 0) {
           // The default store copies the page's files for the HTTP cache once it is quiet (through
           // this proxy too), then its routed version answers the warm loads: wait for that.
@@ -182,7 +204,7 @@ describe('three.js through a faulty proxy: HTTP-only against modrelay (browser)'
           proxy.resetStats();
         }
       }
-      for (const n of travelled.values()) needless += Math.max(0, n - 1);
+      needless += needlessNow();
       for (const n of relayed.values()) relayDuplicates += Math.max(0, n - 1);
       const audit = await auditCaches(page, site.root);
       badCache.push(...audit.bad);
@@ -195,11 +217,13 @@ describe('three.js through a faulty proxy: HTTP-only against modrelay (browser)'
       area: 'fault proxy',
       tried: `three through the same proxy with modrelay (${LOADS / perContext} fresh browsers × ${perContext} loads)`,
       times: LOADS,
-      happened: `${ok} of ${LOADS} loaded the right code; ${relayBodies} module bodies over the relay (${relayRequests} module:requests, ${requestsForPushed} of them for a path already announced in a push), ${httpModules} module requests over HTTP (${httpFaults} of them broken by the proxy), ${warmFetches} module fetches in the ${LOADS - LOADS / perContext} warm loads; ${needless} needless re-fetches (${needlessFirst} of them in first visits, ${relayDuplicates} a second relay body for the same module; ${relayErrors} module:error answers); default store: ${routedContexts} of ${LOADS / perContext} browsers switched to the routed version after ${copyRequests} copy requests (${copyFaults} of them broken by the proxy), ${copiesChecked} HTTP-cache copies checked against disk; ${badCache.length} bad cache entries or copies`,
-      pass: ok === LOADS && needless === 0 && badCache.length === 0 && routedContexts > 0 && copiesChecked > 0,
+      happened: `${ok} of ${LOADS} loaded the right code; ${relayBodies} module bodies over the relay (${relayRequests} module:requests, ${requestsForPushed} of them for a path already announced in a push), ${httpModules} module requests over HTTP (${httpFaults} of them broken by the proxy), ${warmFetches} module fetches in the ${LOADS - LOADS / perContext} warm loads; ${lateLoads} loads (${lateFirstVisits} first visits) where the relay answered later than the budget (${lateFetches} modules fetched over HTTP and then pushed anyway); ${needless} needless re-fetches (${needlessFirst} of them in first visits, ${relayDuplicates} a second relay body for the same module; ${relayErrors} module:error answers); default store: ${routedContexts} of ${LOADS / perContext} browsers switched to the routed version after ${copyRequests} copy requests (${copyFaults} of them broken by the proxy), ${copiesChecked} HTTP-cache copies checked against disk; ${badCache.length} bad cache entries or copies`,
+      pass: ok === LOADS && needless === 0 && lateFirstVisits < LOADS / perContext && badCache.length === 0 && routedContexts > 0 && copiesChecked > 0,
     });
     expect(failures).toEqual([]);
     expect(needless).toBe(0);
+    // …and the relay was on time for at least one first visit: else nothing above was put to the test.
+    expect(lateFirstVisits).toBeLessThan(LOADS / perContext);
     expect(badCache).toEqual([]);
     // At least one browser went routed with copies made through the faulty proxy (see the row for
     // how many: a worker whose link never validates stays on the worker-answered path, correct but slower).

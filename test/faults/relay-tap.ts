@@ -26,6 +26,8 @@ export interface TapStats {
 export interface RelayTap {
   url: string;
   stats: TapStats;
+  /** The longest any request (SW → relay) since `resetStats` waited for its answer, in ms; one still unanswered counts until now. */
+  slowestAnswerMs(): number;
   resetStats(): void;
   /** Drops every connection and stops listening: to the SW the relay is gone. */
   stop(): Promise<void>;
@@ -46,6 +48,9 @@ function toBuffer(data: RawData): Buffer {
 
 export async function startRelayTap(relayUrl: string): Promise<RelayTap> {
   let stats = emptyStats();
+  // Requests waiting for their answer, per connection (ids are per socket), and the longest wait since the last reset.
+  const unanswered = new Set<Map<number, number>>();
+  let slowest = 0;
   let wss: WebSocketServer | null = null;
   let port = 0;
 
@@ -55,6 +60,15 @@ export async function startRelayTap(relayUrl: string): Promise<RelayTap> {
     const up = new WebSocket(relayUrl, { headers: origin ? { origin } : {}, maxPayload: 256 * 1024 * 1024 });
     const queue: [Buffer, boolean][] = [];
     const announced = new Set<string>();
+    const askedAt = new Map<number, number>();
+    const answered = (id: unknown) => {
+      const at = typeof id === 'number' ? askedAt.get(id) : undefined;
+      if (at === undefined) return;
+      askedAt.delete(id as number);
+      slowest = Math.max(slowest, Date.now() - at);
+    };
+    unanswered.add(askedAt);
+    down.on('close', () => unanswered.delete(askedAt));
     up.on('open', () => {
       for (const [data, isBinary] of queue.splice(0)) up.send(data, { binary: isBinary });
     });
@@ -62,8 +76,9 @@ export async function startRelayTap(relayUrl: string): Promise<RelayTap> {
       const buf = toBuffer(data);
       if (!isBinary) {
         try {
-          const msg = JSON.parse(buf.toString('utf8')) as { type?: string; path?: string; entries?: Record<string, string> };
+          const msg = JSON.parse(buf.toString('utf8')) as { type?: string; id?: unknown; path?: string; entries?: Record<string, string> };
           bump(stats.types, `sw:${msg.type}`);
+          if (typeof msg.id === 'number') askedAt.set(msg.id, Date.now());
           if (msg.type === 'manifest:check') stats.checks.push(Object.keys(msg.entries ?? {}).sort());
           if (msg.type === 'module:request' && typeof msg.path === 'string') {
             bump(stats.requests, msg.path);
@@ -82,11 +97,14 @@ export async function startRelayTap(relayUrl: string): Promise<RelayTap> {
         const frame = decodeModuleFrame(buf);
         if (frame) {
           bump(stats.bodies, frame.header.path);
+          answered(frame.header.id);
           for (const path of frame.header.push ?? []) announced.add(path);
         }
       } else {
         try {
-          bump(stats.types, `relay:${(JSON.parse(buf.toString('utf8')) as { type?: string }).type}`);
+          const msg = JSON.parse(buf.toString('utf8')) as { type?: string; id?: unknown };
+          bump(stats.types, `relay:${msg.type}`);
+          answered(msg.id);
         } catch {
           bump(stats.types, 'relay:unparsable');
         }
@@ -127,8 +145,15 @@ export async function startRelayTap(relayUrl: string): Promise<RelayTap> {
     get stats() {
       return stats;
     },
+    slowestAnswerMs() {
+      const now = Date.now();
+      let ms = slowest;
+      for (const asked of unanswered) for (const at of asked.values()) ms = Math.max(ms, now - at);
+      return ms;
+    },
     resetStats() {
       stats = emptyStats();
+      slowest = 0;
     },
     stop,
     start,
