@@ -171,7 +171,6 @@ describe('three.js through a faulty proxy: HTTP-only against modrelay (browser)'
         for (const n of tap.stats.requests.values()) relayRequests += n;
         for (const [path, n] of tap.stats.bodies) {
           thisLoad.set(path, (thisLoad.get(path) ?? 0) + n);
-          travelled.set(path, (travelled.get(path) ?? 0) + n);
           relayed.set(path, (relayed.get(path) ?? 0) + n);
           relayBodies += n;
         }
@@ -181,19 +180,15 @@ describe('three.js through a faulty proxy: HTTP-only against modrelay (browser)'
           // A request that was answered with a fault had to be retried: not needless.
           const good = n - (faulted.get(path) ?? 0);
           thisLoad.set(path, (thisLoad.get(path) ?? 0) + good);
-          travelled.set(path, (travelled.get(path) ?? 0) + good);
         }
-        if (relayLate) {
-          lateLoads++;
-          if (i === 0) lateFirstVisits++;
-          for (const [path, n] of thisLoad) {
-            if (n < 2 || excused.has(path)) continue;
-            excused.add(path);
-            lateFetches++;
-          }
+        for (const [path, n] of thisLoad) {
+          travelled.set(path, (travelled.get(path) ?? 0) + n);
+          if (relayLate && n > 1) excused.add(path);
         }
-        if (i === 0) needlessFirst += needlessNow();
+        if (relayLate) lateLoads++;
         if (i === 0) {
+          if (relayLate) lateFirstVisits++;
+          needlessFirst += needlessNow();
           // The default store copies the page's files for the HTTP cache once it is quiet (through
           // this proxy too), then its routed version answers the warm loads: wait for that.
           const routed = await page.waitForFunction(() => navigator.serviceWorker.controller?.scriptURL.includes('routed=1'), undefined, { timeout: 30_000, polling: 100 })
@@ -205,6 +200,7 @@ describe('three.js through a faulty proxy: HTTP-only against modrelay (browser)'
         }
       }
       needless += needlessNow();
+      lateFetches += excused.size;
       for (const n of relayed.values()) relayDuplicates += Math.max(0, n - 1);
       const audit = await auditCaches(page, site.root);
       badCache.push(...audit.bad);
