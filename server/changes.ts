@@ -1,4 +1,5 @@
 import type { Hash, ModulePath } from '../protocol/wire.js';
+import { asyncCalls, syncCalls, type FileCalls } from './file-calls.js';
 import type { ModuleStore } from './module-store.js';
 
 /** What one flush reports: the paths whose hash changed, and those that are gone. */
@@ -28,6 +29,13 @@ const QUICK_MS = 3;
  * says nothing when nothing changed.
  */
 const SETTLE_MS = 110;
+
+/**
+ * A quick flush of at most this many paths (one save, a formatter's few) reads them with
+ * blocking calls (server/file-calls.ts): they are announced before the work chokidar starts
+ * on the same change. Larger flushes (a checkout, a build) use the promise API.
+ */
+const MAX_SYNC_PATHS = 4;
 
 interface Dirty {
   /** An event said the file went away, or the relay knew the file: a failed load means removed. */
@@ -101,7 +109,8 @@ export class Changes {
     this.running = true;
     const paths = new Map(this.dirty);
     this.dirty.clear();
-    this.flushing = this.flush(paths)
+    const calls = this.quick && paths.size <= MAX_SYNC_PATHS ? syncCalls : asyncCalls;
+    this.flushing = this.flush(paths, calls)
       .catch(() => {})
       .finally(() => {
         this.running = false;
@@ -126,14 +135,14 @@ export class Changes {
     this.settleTimers.add(settle);
   }
 
-  private async flush(paths: Map<ModulePath, Dirty>): Promise<void> {
+  private async flush(paths: Map<ModulePath, Dirty>, calls: FileCalls): Promise<void> {
     const batch: ChangeBatch = { updated: [], removed: [] };
     const recheck = new Map<ModulePath, boolean>();
     const confirm = new Map<ModulePath, boolean>();
     for (const [path, { maybeGone, settle }] of paths) {
       const held = this.store.handedOutHashes(path);
       this.store.invalidate(path);
-      const outcome = await this.store.load(path);
+      const outcome = await this.store.load(path, calls);
       const gone = maybeGone || held.size > 0;
       if (outcome.ok) {
         const { hash } = outcome.module;

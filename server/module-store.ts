@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { stat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { join } from 'node:path';
 import type { ErrorCode, Hash, ModulePath } from '../protocol/wire.js';
 import { isScript } from '../protocol/file-types.js';
 import { checkUrlPath, fsFailure, type PathFailure } from './paths.js';
 import { lexerReady, staticImports } from './imports.js';
+import { asyncCalls, type FileCalls, type OpenFile } from './file-calls.js';
 import { openConfined, readWhole, type ConfinedFile } from './read-file.js';
 import { RecentFiles } from './recent-files.js';
 import { ServedFiles } from './served-files.js';
@@ -81,11 +81,14 @@ export class ModuleStore {
     this.entries = new RecentFiles(maxCachedBytes);
   }
 
-  /** The module at `path` as it is on disk now, or why it cannot be served. Never throws. */
-  load(path: ModulePath): Promise<LoadResult> {
+  /**
+   * The module at `path` as it is on disk now, or why it cannot be served. Never throws.
+   * `calls`: how the disk is read (server/file-calls.ts).
+   */
+  load(path: ModulePath, calls: FileCalls = asyncCalls): Promise<LoadResult> {
     let loading = this.loading.get(path);
     if (!loading) {
-      loading = this.loadChecked(path)
+      loading = this.loadChecked(path, calls)
         .catch(fsFailure)
         .finally(() => {
           if (this.loading.get(path) === loading) this.loading.delete(path);
@@ -144,17 +147,17 @@ export class ModuleStore {
     return [...this.entries.paths()].filter((path) => path.startsWith(prefix));
   }
 
-  private async loadChecked(path: ModulePath): Promise<LoadResult> {
+  private async loadChecked(path: ModulePath, calls: FileCalls): Promise<LoadResult> {
     const checked = checkUrlPath(path);
     if (!checked.ok) return checked;
     const refused = this.served.refusal(path);
     if (refused) return refused;
     const cached = this.entries.get(path);
-    if (cached && (await this.stillSameFile(checked.segments, cached.key))) {
+    if (cached && (await this.stillSameFile(checked.segments, cached.key, calls))) {
       this.entries.touch(path, cached);
       return { ok: true, module: cached.module };
     }
-    const opened = await openConfined(this.realRoot, checked.segments, (real, stats) => this.refusal(path, real, stats));
+    const opened = await openConfined(this.realRoot, checked.segments, (real, stats) => this.refusal(path, real, stats), calls);
     if (!opened.ok) {
       this.entries.delete(path);
       return opened;
@@ -196,16 +199,16 @@ export class ModuleStore {
    * it lands on the very inode (same device, inode, size, mtime) that passed every rule when
    * it was read, it is that file, whatever happened to the links on the way.
    */
-  private async stillSameFile(segments: string[], key: string): Promise<boolean> {
+  private async stillSameFile(segments: string[], key: string, calls: FileCalls): Promise<boolean> {
     try {
-      return statKey(await stat(join(this.realRoot, ...segments))) === key;
+      return statKey(await calls.stat(join(this.realRoot, ...segments))) === key;
     } catch {
       return false;
     }
   }
 
   /** Reads an opened, checked file (and closes it): the bytes served are the bytes hashed. */
-  private async read(path: ModulePath, file: ConfinedFile): Promise<LoadResult> {
+  private async read(path: ModulePath, file: ConfinedFile<OpenFile>): Promise<LoadResult> {
     let body: Uint8Array;
     try {
       body = await readWhole(file);

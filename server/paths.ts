@@ -56,10 +56,12 @@ export function hasAllowedExtension(path: string, extensions: readonly string[])
  * containment after following symlinks. Returns the real file path; does not stat it.
  * A parent swapped for a symlink after this check is caught by `openConfined` (read-file.ts).
  */
-export async function confine(realRoot: string, segments: string[]): Promise<{ ok: true; real: string } | PathFailure> {
+export async function confine(
+  realRoot: string, segments: string[], resolve: (path: string) => Promise<string> = realpath,
+): Promise<{ ok: true; real: string } | PathFailure> {
   let real: string;
   try {
-    real = await realpath(join(realRoot, ...segments));
+    real = await resolve(join(realRoot, ...segments));
   } catch (error) {
     return fsFailure(error);
   }

@@ -1,10 +1,11 @@
 import { constants, type Stats } from 'node:fs';
-import { open, readlink, realpath, stat, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import type { FileCalls, OpenFile } from './file-calls.js';
 import { confine, fsFailure, within, type PathFailure } from './paths.js';
 
 /** An open file under the root, checked after it was opened. The caller closes `handle`. */
-export interface ConfinedFile {
-  handle: FileHandle;
+export interface ConfinedFile<F extends OpenFile = FileHandle> {
+  handle: F;
   /** Its real path now, inside the root. */
   real: string;
   stats: Stats;
@@ -19,20 +20,21 @@ export interface ConfinedFile {
  * itself (`/proc/self/fd/N`, what the kernel opened) must pass the same rules. Whatever was
  * swapped, the bytes read come from the file that passed. `refuse` sees the descriptor's stat.
  */
-export async function openConfined(
+export async function openConfined<F extends OpenFile>(
   realRoot: string, segments: string[], refuse: (real: string, stats: Stats) => PathFailure | null,
-): Promise<{ ok: true; file: ConfinedFile } | PathFailure> {
-  const confined = await confine(realRoot, segments);
+  calls: FileCalls<F>,
+): Promise<{ ok: true; file: ConfinedFile<F> } | PathFailure> {
+  const confined = await confine(realRoot, segments, calls.realpath);
   if (!confined.ok) return confined;
-  let handle: FileHandle;
+  let handle: F;
   try {
-    handle = await open(confined.real, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    handle = await calls.open(confined.real, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (error) {
     return fsFailure(error);
   }
   try {
     const stats = await handle.stat();
-    const real = await descriptorPath(handle, confined.real, stats);
+    const real = await descriptorPath(handle, confined.real, stats, calls);
     const outside = real === null ? swapped() : within(realRoot, real);
     const refused = outside ?? refuse(real!, stats);
     if (refused) {
@@ -54,13 +56,13 @@ function swapped(): PathFailure {
  * The real path of an open descriptor. Linux names it in /proc/self/fd; elsewhere the path is
  * resolved again and must still lead to the same file (device and inode), else null.
  */
-async function descriptorPath(handle: FileHandle, opened: string, stats: Stats): Promise<string | null> {
+async function descriptorPath(handle: OpenFile, opened: string, stats: Stats, calls: FileCalls): Promise<string | null> {
   try {
-    return await readlink(`/proc/self/fd/${handle.fd}`);
+    return await calls.readlink(`/proc/self/fd/${handle.fd}`);
   } catch {
     try {
-      const again = await realpath(opened);
-      const now = await stat(again);
+      const again = await calls.realpath(opened);
+      const now = await calls.stat(again);
       return now.dev === stats.dev && now.ino === stats.ino ? again : null;
     } catch {
       return null;
@@ -72,7 +74,7 @@ async function descriptorPath(handle: FileHandle, opened: string, stats: Stats):
  * Reads a confined file whole, bounded by the size its descriptor reported, so a file that
  * grows meanwhile is read as it was when stat'ed (and one that shrinks, up to its new end).
  */
-export async function readWhole(file: ConfinedFile): Promise<Uint8Array> {
+export async function readWhole(file: ConfinedFile<OpenFile>): Promise<Uint8Array> {
   const bytes = new Uint8Array(file.stats.size);
   let filled = 0;
   while (filled < bytes.byteLength) {

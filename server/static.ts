@@ -7,6 +7,7 @@ import { requestedRange, type ByteRange } from './http-range.js';
 import type { Module, ModuleStore } from './module-store.js';
 import { checkUrlPath, confine } from './paths.js';
 import { plain } from './plain.js';
+import { asyncCalls } from './file-calls.js';
 import { openConfined, type ConfinedFile } from './read-file.js';
 
 /**
@@ -139,7 +140,7 @@ async function sendLarge(
   request: IncomingMessage, response: ServerResponse, realRoot: string, store: ModuleStore, segments: string[],
 ): Promise<void> {
   const path = `/${segments.join('/')}`;
-  const opened = await openConfined(realRoot, segments, (real, stats) => store.refusal(path, real, stats, { sizeCapped: false }));
+  const opened = await openConfined(realRoot, segments, (real, stats) => store.refusal(path, real, stats, { sizeCapped: false }), asyncCalls);
   if (!opened.ok) return refuse(response, opened.code, opened.message);
   const { file } = opened;
   const { size, mtimeMs, ino } = file.stats;

@@ -1,8 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createRelay, type Relay } from '../../server/index.js';
+import { asyncCalls, syncCalls } from '../../server/file-calls.js';
+import { ModuleStore } from '../../server/module-store.js';
+import { RELAY_DEFAULTS } from '../../server/options.js';
 import { removeRoot, tempRoot } from '../support/temp.js';
 import { asModule, errorCode, TestClient } from './helpers.js';
 
@@ -103,6 +106,32 @@ describe('module:request path rules', () => {
     await symlink(join(root, 'lib', 'a.mjs'), join(root, 'alias.mjs'));
     const answer = asModule(await client.request('/alias.mjs'));
     expect(answer.body.toString()).toBe('export const a = 1;\n');
+  });
+});
+
+describe("the watcher's blocking reads (server/file-calls.ts syncCalls)", () => {
+  const pathAttacks = attacks.filter((attack): attack is [string, string, string] => typeof attack[1] === 'string' && attack[1].startsWith('/'));
+
+  it.each(pathAttacks)('refuse %s (%j) with %s, as the promise API does', async (_rule, path, code) => {
+    const store = new ModuleStore(await realpath(root), RELAY_DEFAULTS.extensions, 1000);
+    const now = await store.load(path, syncCalls);
+    expect(now.ok ? 'served' : now.code).toBe(code);
+    const later = await store.load(path, asyncCalls);
+    expect(later.ok ? 'served' : later.code).toBe(code);
+  });
+
+  it('read a file without yielding to the event loop (the promise API yields)', async () => {
+    const store = new ModuleStore(await realpath(root), RELAY_DEFAULTS.extensions, 1000);
+    const yielded = async (calls: typeof syncCalls) => {
+      let ran = false;
+      setImmediate(() => (ran = true));
+      const outcome = await store.load('/lib/a.mjs', calls);
+      store.invalidate('/lib/a.mjs');
+      expect(outcome.ok && Buffer.from(outcome.module.bytes).toString()).toBe('export const a = 1;\n');
+      return ran;
+    };
+    expect(await yielded(syncCalls)).toBe(false);
+    expect(await yielded(asyncCalls)).toBe(true);
   });
 });
 
