@@ -7,6 +7,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { copyGraph } from './graphs.js';
+import { RESULT_PREFIX } from './page-load.js';
 
 /** @typedef {'plain' | 'modrelay' | 'vite-hot'} PageKind */
 
@@ -33,6 +34,7 @@ function moduleStats() {
 }
 function record(result) {
   window.__bench = { ...result, totalMs: performance.now(), ...moduleStats() };
+  console.debug(${JSON.stringify(RESULT_PREFIX)} + JSON.stringify(window.__bench));
 }`;
 
 /**
@@ -93,6 +95,7 @@ if (import.meta.hot) {
   });
 }
 window.__bench = { ok: true };
+console.debug(${JSON.stringify(RESULT_PREFIX)} + JSON.stringify(window.__bench));
 `;
 }
 
