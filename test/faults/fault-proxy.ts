@@ -35,6 +35,8 @@ export interface FaultProxyOptions {
 export interface FaultStats {
   /** Requests seen, by path (query stripped); the worker's HTTP-cache copies are in `copies`. */
   requests: Map<string, number>;
+  /** When each of those requests arrived (ms since the epoch), by path. */
+  requestTimes: Map<string, number[]>;
   /** Every request's path and query, in order (copies included). */
   urls: string[];
   /** Copy requests (with the HTTP-cache store header) seen, by path. */
@@ -66,7 +68,7 @@ export function isModulePath(path: string): boolean {
 }
 
 function emptyStats(): FaultStats {
-  return { requests: new Map(), urls: [], copies: new Map(), faults: { truncate: 0, chunked: 0, reset: 0, stall: 0, delay: 0 }, log: [], copyLog: [] };
+  return { requests: new Map(), requestTimes: new Map(), urls: [], copies: new Map(), faults: { truncate: 0, chunked: 0, reset: 0, stall: 0, delay: 0 }, log: [], copyLog: [] };
 }
 
 export async function startFaultProxy(options: FaultProxyOptions): Promise<FaultProxy> {
@@ -87,6 +89,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     stats.urls.push(url);
     const counts = copy ? stats.copies : stats.requests;
     counts.set(path, (counts.get(path) ?? 0) + 1);
+    if (!copy) stats.requestTimes.set(path, [...(stats.requestTimes.get(path) ?? []), Date.now()]);
     const n = seen.get(path) ?? 0;
     seen.set(path, n + 1);
     if (!faultable(path, copy)) return null;

@@ -31,3 +31,16 @@ export async function loadPage(page: Page, url: string, timeoutMs = 30_000): Pro
 export function isRightThree(result: LoadResult, expectedExports: number, revision: string): boolean {
   return result.ok && result.exports === expectedExports && result.revision === revision && result.length === 13;
 }
+
+/**
+ * When the page first asked for each path (ms since the epoch, the clock the proxy stamps its
+ * requests with), from its Resource Timing entries: a page's fetch answered by the worker starts
+ * there, so a request of the same path reaching the server later is the worker's.
+ */
+export async function askedAt(page: Page): Promise<Map<string, number>> {
+  const entries = await page.evaluate(() => performance.getEntriesByType('resource')
+    .map((entry) => [new URL(entry.name).pathname, performance.timeOrigin + entry.startTime] as const));
+  const asked = new Map<string, number>();
+  for (const [path, at] of entries) if (!asked.has(path)) asked.set(path, at);
+  return asked;
+}
