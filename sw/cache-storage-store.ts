@@ -5,6 +5,7 @@ import { BodyMemory } from './body-memory.js';
 import type { Epochs } from './epochs.js';
 import { IdbBatch } from './idb-batch.js';
 import type { Verified } from './integrity.js';
+import { Limiter } from './limiter.js';
 import { bodyResponse } from './response.js';
 import type { Store } from './store.js';
 import type { Verdict } from './validation.js';
@@ -36,13 +37,17 @@ function isQuotaError(error: unknown): boolean {
   return error instanceof DOMException && error.name === 'QuotaExceededError';
 }
 
+/** Cache Storage writes at once, after a load (each still holds the worker's thread for a while). */
+const WRITE_CONCURRENCY = 4;
+
 /**
  * `store: 'cache-storage'`: Cache Storage for bodies + IndexedDB for metadata + an in-memory
  * copy of both (bodies up to a byte budget, see body-memory.ts), so a warm hit is answered
  * from memory without `caches.match`. The in-memory `meta` map is the truth during one
  * worker lifetime: evictions apply to it synchronously (a batch is atomic for every later
- * fetch), persistent deletes follow. Writes go Cache Storage first, then metadata, so an
- * entry is only ever served with both. The worker keeps this store with either store
+ * fetch), persistent deletes follow. Writes wait for the pages' loads to end (`persist`)
+ * and go Cache Storage first, then metadata, so an entry a restarted worker reads back always
+ * has its body. The worker keeps this store with either store
  * option: pages and modrelay's own files live here too.
  */
 export class CacheStorageStore implements Store<ModuleMeta, [v: Verified, source: ModuleMeta['source'], kind: ModuleMeta['kind']]> {
@@ -51,17 +56,23 @@ export class CacheStorageStore implements Store<ModuleMeta, [v: Verified, source
   private cache: Promise<Cache> = caches.open(CACHE_NAME);
   private idb = createStore(CACHE_STORAGE_DB.database, CACHE_STORAGE_DB.store);
   private records = new IdbBatch<ModuleMeta>(Promise.resolve(this.idb));
+  /** Bodies put but not in Cache Storage yet (served from here meanwhile, whatever the memory budget). */
+  private unsaved = new Map<string, ArrayBuffer>();
+  private writes = new Limiter(WRITE_CONCURRENCY);
+  private quiet: Promise<void> | undefined;
   readonly loaded: Promise<void>;
 
   /**
    * `isModule`: paths the relay serves (their HTTP copies are sent for confirmation);
-   * `refused`: paths the relay does not serve, shared with the engine (network-first).
+   * `refused`: paths the relay does not serve, shared with the engine (network-first);
+   * `loadsDone`: resolves once no page is loading through this worker (writes wait for it).
    */
   constructor(
     memoryBytes: number,
     private readonly epochs: Epochs,
     private readonly isModule: (path: ModulePath) => boolean,
     private readonly refused: Set<ModulePath>,
+    private readonly loadsDone: () => Promise<void>,
   ) {
     this.bodies = new BodyMemory(memoryBytes);
     this.loaded = Promise.all([
@@ -88,7 +99,7 @@ export class CacheStorageStore implements Store<ModuleMeta, [v: Verified, source
   /** A cached body already in memory (the warm path: no promise, no Cache Storage). */
   peek(url: string): Cached | undefined {
     const meta = this.meta.get(url);
-    const bytes = meta && this.bodies.get(url);
+    const bytes = meta && (this.bodies.get(url) ?? this.unsaved.get(url));
     return bytes && { meta: meta!, bytes };
   }
 
@@ -96,7 +107,7 @@ export class CacheStorageStore implements Store<ModuleMeta, [v: Verified, source
   async read(url: string): Promise<Cached | undefined> {
     const meta = this.meta.get(url);
     if (!meta) return undefined;
-    let bytes = this.bodies.get(url);
+    let bytes = this.bodies.get(url) ?? this.unsaved.get(url);
     if (!bytes) {
       const response = await (await this.cache).match(url);
       if (this.meta.get(url) !== meta) return undefined; // evicted while reading
@@ -123,10 +134,21 @@ export class CacheStorageStore implements Store<ModuleMeta, [v: Verified, source
     };
     this.meta.set(url, meta);
     this.bodies.set(url, v.bytes);
-    return this.persist(url, meta, v);
+    this.unsaved.set(url, v.bytes);
+    return this.writes.run(() => this.persist(url, meta, v)).finally(() => {
+      if (this.unsaved.get(url) === v.bytes) this.unsaved.delete(url);
+    });
   }
 
+  /**
+   * A `cache.put` holds this thread for ~5 ms (a trace of a first visit of three: 387 puts,
+   * 2 s of the worker's thread), in the way of the fetch events and pushes of the load that
+   * brought the bodies: it waits until the pages' loads are over, and is checked again before
+   * each write (a reload may have begun). Until then the body is served from memory.
+   */
   private async persist(url: string, meta: ModuleMeta, v: Verified): Promise<boolean> {
+    await (this.quiet ??= this.loadsDone().finally(() => (this.quiet = undefined)));
+    if (this.meta.get(url) !== meta) return false; // evicted or replaced while waiting
     const cache = await this.cache;
     try {
       await cache.put(url, bodyResponse(v, 'cache'));
@@ -170,6 +192,7 @@ export class CacheStorageStore implements Store<ModuleMeta, [v: Verified, source
     for (const url of urls) {
       this.meta.delete(url);
       this.bodies.delete(url);
+      this.unsaved.delete(url);
     }
     void this.cache.then((cache) => Promise.all(urls.map((url) => cache.delete(url)))).catch(() => undefined);
     for (const url of urls) void this.records.write(url, null).catch(() => undefined);

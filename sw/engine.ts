@@ -9,6 +9,7 @@ import { HttpCacheStore } from './http-cache-store.js';
 import type { Verified } from './integrity.js';
 import { Link } from './link.js';
 import { resolveOptions, type ModuleRelayOptions, type ResolvedOptions } from './options.js';
+import { loadsDone } from './loads.js';
 import { Announcements, postToPages } from './pages.js';
 import { Pushes } from './pushes.js';
 import { RelayAnswers } from './relay-answers.js';
@@ -72,7 +73,7 @@ export class Engine {
   constructor(options: ModuleRelayOptions = {}, ownWorker = false) {
     const o = (this.options = resolveOptions(options, self));
     const isModule = (path: ModulePath) => this.serves(path);
-    this.cache = new CacheStorageStore(o.memoryBytes, this.epochs, isModule, this.refused);
+    this.cache = new CacheStorageStore(o.memoryBytes, this.epochs, isModule, this.refused, () => loadsDone(this));
     // Without static routes every module fetch reaches this worker anyway: Cache Storage it is.
     this.httpStore = o.store === 'http-cache' && ownWorker && routable()
       ? new HttpCacheStore(this.epochs, (url) => this.storePath(url), this.refused, (path, hash) => this.announce(Promise.resolve(), [
