@@ -3,6 +3,7 @@ import { browserSuite } from '../support/harness.js';
 import { lyingRelay } from '../support/lying-relay.js';
 import { appResult } from '../support/page-log.js';
 import { slowProxy } from '../support/slow-proxy.js';
+import { waitCached } from '../support/wait.js';
 
 /** Never worse than HTTP: a relay that is down, slow or lying leaves the page loading over HTTP. */
 const FILES = {
@@ -83,6 +84,8 @@ describe('integrity', () => {
     log.reset();
     await page.reload();
     expect(await appResult(page)).toEqual({ value: 'from-disk' });
+    // The worker writes Cache Storage once the loads are over: wait for the modules' entries.
+    await waitCached(page, MODULES);
     const bodies = await page.evaluate(async () => {
       const cache = await caches.open('modrelay-v1');
       const keys = await cache.keys();
