@@ -13,11 +13,8 @@ let known = new Map<string, Client>();
  * navigated away since drops the message; its next document is a new client.)
  */
 export async function postToPages(...messages: SwToPageMessage[]): Promise<void> {
-  const told = new Set<string>();
-  for (const [id, client] of known) {
-    for (const message of messages) client.postMessage(message);
-    told.add(id);
-  }
+  const told = known;
+  for (const client of told.values()) for (const message of messages) client.postMessage(message);
   const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
   known = new Map(windows.map((client) => [client.id, client]));
   for (const client of windows) if (!told.has(client.id)) for (const message of messages) client.postMessage(message);

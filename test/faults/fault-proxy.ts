@@ -89,7 +89,11 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     stats.urls.push(url);
     const counts = copy ? stats.copies : stats.requests;
     counts.set(path, (counts.get(path) ?? 0) + 1);
-    if (!copy) stats.requestTimes.set(path, [...(stats.requestTimes.get(path) ?? []), Date.now()]);
+    if (!copy) {
+      const times = stats.requestTimes.get(path) ?? [];
+      times.push(Date.now());
+      stats.requestTimes.set(path, times);
+    }
     const n = seen.get(path) ?? 0;
     seen.set(path, n + 1);
     if (!faultable(path, copy)) return null;
