@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -100,6 +101,8 @@ describe('every code block of the README and docs/integration.md runs as written
     } finally {
       process.kill(-npmStart.pid!, 'SIGTERM');
       await new Promise((resolve) => npmStart.on('exit', resolve));
+      // npm can exit before the serve it started has closed its ports; the next tests bind 8889.
+      await portsClosed([8080, 8889]);
     }
   }, 120_000);
 
@@ -172,3 +175,16 @@ describe('every code block of the README and docs/integration.md runs as written
     }
   });
 });
+
+/** Resolves once nothing accepts connections on `ports` of 127.0.0.1 (bounded: throws after 10 s). */
+async function portsClosed(ports: number[]): Promise<void> {
+  const open = (port: number) => new Promise<boolean>((resolve) => {
+    const socket = connect(port, '127.0.0.1', () => { socket.destroy(); resolve(true); });
+    socket.on('error', () => resolve(false));
+  });
+  for (let i = 0; i < 100; i++) {
+    if (!(await Promise.all(ports.map(open))).includes(true)) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`ports ${ports.join(', ')} still open 10 s after npm start exited`);
+}
