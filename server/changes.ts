@@ -16,24 +16,23 @@ const MAX_WAIT_WINDOWS = 10;
 
 /**
  * The first change after a quiet period is flushed this soon: long enough to take the events
- * of one save together (chokidar reports a rename-over or a truncate-and-write as a few events
- * within a millisecond or two), short enough that a hot update is not kept waiting.
+ * of one save together (a rename-over or a truncate-and-write is a few events within a
+ * millisecond or two), short enough that a hot update is not kept waiting.
  */
 const QUICK_MS = 3;
 
 /**
- * Each flushed path is checked once more this long after its flush. chokidar drops (does not
- * delay) a second 'change' for a file within 50 ms of the last one it emitted, and a second
- * 'unlink' within 100 ms (node_modules/chokidar/index.js `_throttle`): a save 30 ms after
- * another would otherwise never be announced. The check re-hashes, so it costs a read and
- * says nothing when nothing changed.
+ * Each flushed path is checked once more this long after its flush: a watch that folds a
+ * file's events together (macOS's FSEvents does; chokidar, used before folder-watch.ts,
+ * dropped a second 'change' within 50 ms) would leave a save made soon after another
+ * unannounced. The check re-hashes, so it costs a read and says nothing when nothing changed.
  */
 const SETTLE_MS = 110;
 
 /**
  * A quick flush of at most this many paths (one save, a formatter's few) reads them with
- * blocking calls (server/file-calls.ts): they are announced before the work chokidar starts
- * on the same change. Larger flushes (a checkout, a build) use the promise API.
+ * blocking calls (server/file-calls.ts): they are announced before whatever other I/O the
+ * process has queued. Larger flushes (a checkout, a build) use the promise API.
  */
 const MAX_SYNC_PATHS = 4;
 

@@ -22,9 +22,10 @@ export const asyncCalls: FileCalls<FileHandle> = { realpath, open, readlink, sta
 
 /**
  * The same calls made at once, as promises already settled: awaiting them yields only to
- * microtasks, never to queued I/O callbacks. A change flush uses them (changes.ts) because
- * chokidar re-reads a changed file's whole folder (an `lstat` per entry, 640 in lodash-es):
- * with the promise API the flush's six calls each waited behind those callbacks, 25–45 ms.
+ * microtasks, never to queued I/O callbacks. A change flush uses them (changes.ts) so it does not
+ * wait behind other I/O: with chokidar, which re-read a changed file's whole folder (an
+ * `lstat` per entry, 640 in lodash-es), the flush's six calls each waited behind those
+ * callbacks, 25–45 ms.
  * They block the event loop while they run, so they are for a few files only.
  */
 export const syncCalls: FileCalls = {

@@ -1,11 +1,10 @@
-import { watch, type FSWatcher } from 'chokidar';
 import { stat } from 'node:fs/promises';
 import { relative, sep } from 'node:path';
 import type { ModulePath } from '../protocol/wire.js';
 import type { ModuleStore } from './module-store.js';
 import { Changes, type ChangeBatch } from './changes.js';
+import { FolderWatch } from './folder-watch.js';
 import { hasAllowedExtension } from './paths.js';
-
 
 export interface RootWatcher {
   close(): Promise<void>;
@@ -20,9 +19,10 @@ export interface RootWatcher {
  * without one (at most MAX_WAIT_WINDOWS windows), so a storm of writes becomes a few
  * broadcasts. A flush stats and hashes each touched path again and reports only a changed hash
  * (or a file that is gone), so a save with the same content reports nothing, and correctness
- * comes from the hash, not from the shape of the events. That is also why chokidar's `atomic`
- * (which holds every unlink 100 ms to turn delete+add into change) and `awaitWriteFinish`
- * (which polls for seconds) are off: both only add latency to what the re-hash already decides.
+ * comes from the hash, not from the shape of the events. That is also why the watch
+ * (folder-watch.ts) only says where to look: it holds no event back to pair a delete with a
+ * create, and never waits for a write to finish; both would only add latency to what the
+ * re-hash already decides.
  *
  * Not watched: dotfiles and dot-folders (never served) and node_modules (huge; modules in it
  * are still served, and a change there is still caught by the store's stat check on the next
@@ -36,12 +36,12 @@ export async function watchRoot(
   onChange: (batch: ChangeBatch) => void,
 ): Promise<RootWatcher> {
   const changes = new Changes(store, debounceMs, onChange);
-  let watcher: FSWatcher | null = await attach(realRoot, store, extensions, changes);
+  let watcher: FolderWatch | null = await attach(realRoot, store, extensions, changes);
   let identity = await rootIdentity(realRoot);
   let checking: Promise<void> = Promise.resolve();
   let closed = false;
   // The root deleted and made again (`rm -rf dist && build`, a checkout of a parent) or
-  // renamed away and back: chokidar's watch of the old folder is dead. Checked by inode, so
+  // renamed away and back: the watch of the old folder is dead. Checked by inode, so
   // a replacement within one interval is seen too; every path clients may hold is checked
   // again, which announces what changed (or went) meanwhile.
   const timer = setInterval(() => {
@@ -49,9 +49,9 @@ export async function watchRoot(
       const now = await rootIdentity(realRoot);
       if (closed || now === identity) return;
       identity = now;
-      await watcher?.close();
+      watcher?.close();
       watcher = now === null ? null : await attach(realRoot, store, extensions, changes);
-      if (closed) return void (await watcher?.close());
+      if (closed) return void watcher?.close();
       // Paths announced as removed (while the root was gone) count: clients may hold them.
       changes.mark(new Set([...store.knownPaths(), ...changes.removedPaths()]), true);
     }).catch((error: unknown) => console.warn(`modrelay: watcher: ${String(error)}`));
@@ -63,7 +63,7 @@ export async function watchRoot(
       clearInterval(timer);
       changes.close();
       await checking;
-      await watcher?.close();
+      watcher?.close();
       await changes.flushed();
     },
   };
@@ -85,38 +85,32 @@ async function rootIdentity(realRoot: string): Promise<string | null> {
   }
 }
 
-/** One chokidar watch of the root, feeding `changes`; resolves once its first scan is done. */
-async function attach(realRoot: string, store: ModuleStore, extensions: readonly string[], changes: Changes): Promise<FSWatcher> {
+/** One watch of the root (folder-watch.ts), feeding `changes`; resolves once every folder is watched. */
+async function attach(realRoot: string, store: ModuleStore, extensions: readonly string[], changes: Changes): Promise<FolderWatch> {
   const toUrlPath = (file: string): ModulePath | null => {
     const rel = relative(realRoot, file);
     if (rel === '' || rel.startsWith('..')) return null;
     return `/${rel.split(sep).join('/')}`;
   };
-  const mark = (file: string, unlinked: boolean) => {
-    const path = toUrlPath(file);
-    if (path !== null && hasAllowedExtension(path, extensions)) changes.mark([path], unlinked);
-  };
-
-  const watcher: FSWatcher = watch(realRoot, { ignoreInitial: true, ignored: ignoredUnder(realRoot), atomic: false, followSymlinks: false });
-  watcher.on('add', (file) => mark(file, false));
-  watcher.on('change', (file) => mark(file, false));
-  watcher.on('unlink', (file) => mark(file, true));
-  watcher.on('unlinkDir', (dir) => {
-    // chokidar reports the files it knew under a removed folder; the store may know more.
-    const folder = toUrlPath(dir);
-    if (folder !== null) changes.mark(store.cachedUnder(folder), true);
+  const watch = new FolderWatch(realRoot, ignoredUnder(realRoot), {
+    touched: (file, maybeGone) => {
+      const path = toUrlPath(file);
+      if (path !== null && hasAllowedExtension(path, extensions)) changes.mark([path], maybeGone);
+    },
+    // The store knows every path it read under the folder, also ones the watch never saw.
+    folderGone: (folder) => {
+      const path = toUrlPath(folder);
+      if (path !== null) changes.mark(store.cachedUnder(path), true);
+    },
+    warn: (message) => console.warn(`modrelay: watcher: ${message}`),
   });
-  // A watch error (EMFILE, a folder vanishing mid-scan) must not take the relay down.
-  watcher.on('error', (error) => console.warn(`modrelay: watcher: ${String(error)}`));
-
-  await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
-  return watcher;
+  await watch.start();
+  return watch;
 }
 
 /**
- * chokidar calls this for every entry each time it re-reads a folder, which it does on any
- * change inside it (throttled to once a second), so it sits on the hot-update path of a
- * large flat folder (lodash-es: 640 files): plain string tests, no path.relative or split.
+ * The watch calls this for every entry of a new folder and every event: plain string tests,
+ * no path.relative or split.
  */
 function ignoredUnder(realRoot: string): (file: string) => boolean {
   const prefix = realRoot.endsWith(sep) ? realRoot : `${realRoot}${sep}`;
@@ -126,4 +120,3 @@ function ignoredUnder(realRoot: string): (file: string) => boolean {
     return wrapped.includes(`${sep}.`) || wrapped.includes(`${sep}node_modules${sep}`);
   };
 }
-

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRelay, type Relay } from '../../server/index.js';
@@ -103,7 +103,7 @@ describe('watcher broadcasts', () => {
     });
   });
 
-  it('announces a second save made soon after the first (chokidar drops that event; the settle check catches it)', async () => {
+  it('announces a second save made soon after the first', async () => {
     const file = join(root, 'a.mjs');
     await writeFile(file, 'export const a = "first";\n');
     expect((await client.nextOf('module:updated')).modules).toEqual([{ path: '/a.mjs', hash: sha256('export const a = "first";\n') }]);
@@ -165,6 +165,31 @@ describe('watcher broadcasts', () => {
     expect(updated.sort()).toEqual(['/lib2/deep/y.mjs', '/lib2/x.mjs']);
   });
 
+  it('reports files in a folder tree made while watched, and later saves inside it', async () => {
+    // Made in one go: the new folders' files are written before the watch can have seen the folders.
+    await mkdir(join(root, 'made', 'deeper'), { recursive: true });
+    await writeFile(join(root, 'made', 'deeper', 'z.mjs'), 'export const z = 1;\n');
+    const seen = new Map<string, string>();
+    for (let i = 0; i < 4 && !seen.has('/made/deeper/z.mjs'); i++) {
+      for (const module of (await client.nextOf('module:updated')).modules) seen.set(module.path, module.hash);
+    }
+    expect(seen.get('/made/deeper/z.mjs')).toBe(sha256('export const z = 1;\n'));
+    // The new folder is watched: a later save in it is an event of its own.
+    await writeFile(join(root, 'made', 'deeper', 'z.mjs'), 'export const z = 2;\n');
+    expect((await client.nextOf('module:updated')).modules).toEqual([{ path: '/made/deeper/z.mjs', hash: sha256('export const z = 2;\n') }]);
+  });
+
+  it('does not follow a symlinked folder: a change behind it is not announced', async () => {
+    const outside = await tempRoot({ 'o.mjs': 'export const o = 1;\n' });
+    try {
+      await symlink(outside, join(root, 'linked'));
+      await writeFile(join(outside, 'o.mjs'), 'export const o = 2;\n');
+      expect(await broadcastsUntilSentinel()).toEqual([]);
+    } finally {
+      await removeRoot(outside);
+    }
+  });
+
   it('broadcasts to every connected client', async () => {
     const other = await TestClient.open(relay.url);
     try {
@@ -198,7 +223,7 @@ describe('a request racing the watcher', () => {
       const content = 'export const a = "raced";\n';
       writeFileSync(join(root, 'a.mjs'), content);
       // Sent in the same tick as the write, so it reads the new bytes before the watcher's
-      // flush (chokidar's event plus a 3 ms window): the cache then already holds them.
+      // flush (the watch's event plus a 3 ms window): the cache then already holds them.
       const raced = asModule(await other.request('/a.mjs'));
       expect(raced.body.toString()).toBe(content);
       expect(await client.nextOf('module:updated')).toEqual({ type: 'module:updated', modules: [{ path: '/a.mjs', hash: sha256(content) }] });
