@@ -31,12 +31,14 @@ export const MAX_FOLDERS = 20_000;
 export class FolderWatch {
   private readonly folders = new Map<string, FSWatcher>();
   private closed = false;
-  private warnedFull = false;
+  /** Kinds of trouble warned about already (an error code, 'full'). */
+  private readonly warned = new Set<string>();
 
   constructor(
     private readonly root: string,
     private readonly ignored: (path: string) => boolean,
     private readonly events: FolderEvents,
+    private readonly maxFolders = MAX_FOLDERS,
   ) {}
 
   /** Watches the root and every folder under it; resolves once they are all watched. */
@@ -53,17 +55,20 @@ export class FolderWatch {
   /** Watches `folder` and, depth first, the folders under it; `initial`: the start's scan (its files are not news). */
   private async add(folder: string, initial: boolean): Promise<void> {
     if (this.closed || this.folders.has(folder)) return;
-    if (this.folders.size >= MAX_FOLDERS) {
-      if (!this.warnedFull) this.events.warn(`more than ${MAX_FOLDERS} folders: changes in the others are seen on the next request`);
-      this.warnedFull = true;
+    if (this.folders.size >= this.maxFolders) {
+      if (!this.warned.has('full')) this.events.warn(`more than ${this.maxFolders} folders: changes in the others are seen on the next request`);
+      this.warned.add('full');
       return;
     }
     let watcher: FSWatcher;
     try {
       watcher = watch(folder, { persistent: true }, (type, name) => this.onEvent(folder, type, name));
     } catch (error) {
-      // Gone or replaced by a file before we got to it: its parent's event said so.
-      if (!isMissing(error)) this.events.warn(`${folder}: ${String(error)}`);
+      // Gone or replaced by a file before we got to it: its parent's event said so. Otherwise
+      // (the system's watch limit, ENOSPC) warn once per kind, not once per folder.
+      const code = (error as NodeJS.ErrnoException).code ?? 'error';
+      if (!isMissing(error) && !this.warned.has(code)) this.events.warn(`${folder}: ${String(error)} (warned once)`);
+      this.warned.add(code);
       return;
     }
     // A watch error (the folder vanishing on some systems, EMFILE) stops that folder, never the relay.
