@@ -104,21 +104,17 @@ export class FolderWatch {
   private async renamed(path: string): Promise<void> {
     const isFolder = await lstat(path).then((stats) => stats.isDirectory(), () => false);
     if (this.closed) return;
-    if (this.folders.has(path)) {
-      this.dropTree(path);
-      this.events.folderGone(path);
-    }
+    if (this.folders.has(path)) this.gone(path);
     if (isFolder) await this.add(path, false);
   }
 
   private async rescan(folder: string): Promise<void> {
-    this.dropTree(folder);
-    this.events.folderGone(folder);
+    this.gone(folder);
     await this.add(folder, false);
   }
 
-  /** Stops watching `folder` (gone or failing) and everything under it. */
-  private dropTree(folder: string): void {
+  /** Stops watching `folder` and everything under it, and says everything there may be gone. */
+  private gone(folder: string): void {
     const prefix = `${folder}${sep}`;
     for (const [path, watcher] of this.folders) {
       if (path === folder || path.startsWith(prefix)) {
@@ -126,6 +122,7 @@ export class FolderWatch {
         this.folders.delete(path);
       }
     }
+    this.events.folderGone(folder);
   }
 
   private drop(folder: string): void {

@@ -258,8 +258,8 @@ export class HttpCacheStore implements Store<HttpCopy, [path: ModulePath]> {
       // A first copy has the bytes the page just loaded itself: nothing to evict. Unverified
       // (the relay cannot answer now), it stays unknown, and the next check copies it again.
       // Not waited for: until it is in IndexedDB the durable record says unknown (written
-      // above, before the fetch), which a restarted worker copies again. So an edit's notice
-      // does not wait for a second IndexedDB commit.
+      // above, before the fetch), which a restarted worker copies again. An edit's copy is not
+      // written at all (`unknownOnDisk`), so its notice waits for no IndexedDB commit.
       const copied = { path, hash: verified ? result.hash : null, at: now, changed: before?.hash && before.hash !== result.hash ? now : changed };
       if (edit) this.copies.set(url, copied); // IndexedDB keeps saying unknown: see unknownOnDisk
       else void this.record(url, copied);

@@ -11,6 +11,7 @@ import { docBlocks, type DocBlock } from '../support/doc-blocks.js';
 import { browserSuite, firstVisit } from '../support/harness.js';
 import { appResult } from '../support/page-log.js';
 import { removeRoot, tempRoot } from '../support/temp.js';
+import { poll } from '../support/wait.js';
 
 /**
  * Every code block of README.md and docs/integration.md runs here as written: shell commands
@@ -182,9 +183,5 @@ async function portsClosed(ports: number[]): Promise<void> {
     const socket = connect(port, '127.0.0.1', () => { socket.destroy(); resolve(true); });
     socket.on('error', () => resolve(false));
   });
-  for (let i = 0; i < 100; i++) {
-    if (!(await Promise.all(ports.map(open))).includes(true)) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`ports ${ports.join(', ')} still open 10 s after npm start exited`);
+  await poll(async () => !(await Promise.all(ports.map(open))).includes(true));
 }
