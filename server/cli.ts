@@ -16,7 +16,7 @@ import { closest, integer, last, list, parseHeaders, parseProxies, UsageError } 
 function shared(command: Command): Command {
   return command
     .option('--host <addr>', `interface to listen on (default ${RELAY_DEFAULTS.host}: loopback only)`)
-    .option('--allow-origin <url>', 'also accept sockets from this page origin, e.g. http://localhost:3000; repeatable')
+    .option('--allow-origin <url>', 'also allow this page origin (its sockets, CORS, embedding files), e.g. http://localhost:3000; repeatable')
     .option('--allowed-host <name>', 'also accept requests whose Host is this name (".example.com": and subdomains); repeatable')
     .option('--ext <.ext>', `serve files with this extension, replacing the default list; repeatable (default: ${RELAY_DEFAULTS.extensions.join(' ')})`)
     .option('--assets <none|all>', `none: serve modules only (${Object.keys(MODULE_TYPES).join(' ')})`)

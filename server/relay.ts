@@ -6,6 +6,7 @@ import type { Duplex } from 'node:stream';
 import type { Hello, ProtocolVersion } from '../protocol/wire.js';
 import { ModuleStore } from './module-store.js';
 import { resolveRelayOptions, type RelayOptions, type ResolvedRelayOptions } from './options.js';
+import { whoAsks } from './cross-origin.js';
 import { HostAllowlist } from './hosts.js';
 import { OriginAllowlist } from './origins.js';
 import { prewarm } from './prewarm.js';
@@ -56,7 +57,7 @@ export async function createRelayInternal(resolved: ResolvedRelayOptions): Promi
   const http: HttpServer = createServer((request, response) => {
     // The worker asks here why it cannot connect (down, or its origin refused): see sw/link.ts.
     if (request.method === 'GET' && request.url?.split('?')[0] === STATUS_PATH && hosts.allows(request.headers.host)) {
-      return sendStatus(request, response, report(), origins.allows(request.headers.origin));
+      return sendStatus(request, response, report(), whoAsks(request, origins));
     }
     response.writeHead(426, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
     response.end('modrelay relay: connect with a WebSocket.\n');

@@ -6,7 +6,8 @@ import { DevProxy } from './dev-proxy.js';
 import { HostAllowlist } from './hosts.js';
 import { resolveServeOptions, type ServeOptions } from './options.js';
 import { ownFilesHandler } from './own-files.js';
-import { plain } from './plain.js';
+import { plain, refuseUpgrade } from './plain.js';
+import { answerPreflight, corsHeaders, isPreflight, RefusalLog, refusalText, whoAsks } from './cross-origin.js';
 import { createRelayInternal, listen, urlHost, type Relay } from './relay.js';
 import { staticHandler } from './static.js';
 import { sendStatus, STATUS_PATH } from './status.js';
@@ -33,6 +34,8 @@ export async function serve(options: ServeOptions): Promise<Server> {
   const hosts = new HostAllowlist(host, relayOptions.allowedHosts);
   const backend = new DevProxy(proxy);
 
+  const refusals = new RefusalLog(log.warn);
+
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     // DNS rebinding: a hostile name that resolves to this address must not read the root.
     if (!hosts.allows(request.headers.host)) {
@@ -41,8 +44,17 @@ export async function serve(options: ServeOptions): Promise<Server> {
     }
     for (const [name, value] of Object.entries(headers)) response.setHeader(name, value);
     response.once('finish', () => log.debug(`${request.method} ${request.url} ${response.statusCode}`));
-    if (backend.web(request, response)) return;
-    if (request.method === 'GET' && request.url?.split('?')[0] === STATUS_PATH) return sendStatus(request, response, relay.report());
+    const asker = whoAsks(request, relay.origins);
+    const isStatus = request.method === 'GET' && request.url?.split('?')[0] === STATUS_PATH;
+    // Before the dev proxy too: a foreign page must not reach the backend with the developer's cookies.
+    if (asker.kind === 'foreign' && !isStatus) {
+      refusals.refused(asker, `${request.method} ${request.url?.split('?')[0]}`);
+      return plain(response, 403, refusalText(asker));
+    }
+    if (backend.web(request, response)) return; // the backend answers CORS for its own routes
+    if (isStatus) return sendStatus(request, response, relay.report(), asker);
+    corsHeaders(response, asker);
+    if (isPreflight(request)) return answerPreflight(request, response);
     if (!(await ownFiles(request, response))) await files(request, response);
   };
   const http = createServer((request, response) => {
@@ -53,7 +65,14 @@ export async function serve(options: ServeOptions): Promise<Server> {
   });
   http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => {});
-    if (!hosts.allows(request.headers.host) || !backend.upgrade(request, socket, head)) socket.destroy();
+    if (!hosts.allows(request.headers.host)) return socket.destroy();
+    // Browsers send Origin on every WebSocket handshake: a foreign page gets no socket to the backend.
+    const asker = whoAsks(request, relay.origins);
+    if (asker.kind === 'foreign') {
+      refusals.refused(asker, `WebSocket ${request.url?.split('?')[0]}`);
+      return refuseUpgrade(socket, refusalText(asker));
+    }
+    if (!backend.upgrade(request, socket, head)) socket.destroy();
   });
   try {
     await listen(http, port, host);

@@ -7,6 +7,7 @@ import type { HostAllowlist } from './hosts.js';
 import type { Log } from './log.js';
 import type { OriginAllowlist } from './origins.js';
 import type { ChangeBatch } from './changes.js';
+import { refuseUpgrade } from './plain.js';
 
 /**
  * The relay's WebSocket side: upgrades checked against the Host and Origin allowlists, one
@@ -42,7 +43,7 @@ export class Sockets {
         : null;
     if (refusal) {
       this.log.warn(!this.hosts.allows(host) ? `Host ${host} refused: add --allowed-host ${hostname(host)}` : `origin ${origin} refused: add --allow-origin ${origin}`);
-      socket.end(`HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nmodrelay: ${refusal}.\n`);
+      refuseUpgrade(socket, `modrelay: ${refusal}.\n`);
       return;
     }
     this.wss.handleUpgrade(request, socket, head, (ws: WebSocket) => {

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ModulePath } from '../protocol/wire.js';
+import { corsHeaders, type Asker } from './cross-origin.js';
 
 /** What `GET /@modrelay/status` answers (serve's HTTP port and the relay's own). */
 export interface StatusReport {
@@ -17,20 +18,27 @@ export interface StatusReport {
 export const STATUS_PATH = '/@modrelay/status';
 
 /**
- * The status as JSON, or as a small HTML page for a browser asking for one. `origin`: the
- * page origin asking across origins (the worker probing the relay); it gets `originAllowed`
- * and, when refused, nothing but the version.
+ * The status as JSON, or as a small HTML page for a browser asking for one. What it shows
+ * depends on who asks (cross-origin.ts): the whole report to the developer (same origin, a
+ * typed URL, curl) and to allowed origins, which also get `originAllowed: true` and CORS (the
+ * worker asks the relay's port why its socket does not connect, sw/relay-state.ts); a foreign
+ * origin gets a 403 with the version and `originAllowed: false` only — never the root folder or
+ * the names of the files being edited — and no CORS, so a page there cannot read even that.
  */
-export function sendStatus(request: IncomingMessage, response: ServerResponse, report: StatusReport, originAllowed?: boolean): void {
-  const origin = request.headers.origin;
-  const headers: Record<string, string> = { 'cache-control': 'no-store' };
-  if (origin !== undefined) headers['access-control-allow-origin'] = origin;
-  const body = originAllowed === false ? { version: report.version, originAllowed } : { ...report, ...(originAllowed === undefined ? {} : { originAllowed }) };
-  if ((request.headers.accept ?? '').includes('text/html') && origin === undefined) {
-    response.writeHead(200, { ...headers, 'content-type': 'text/html; charset=utf-8' });
+export function sendStatus(request: IncomingMessage, response: ServerResponse, report: StatusReport, asker: Asker): void {
+  response.setHeader('cache-control', 'no-store');
+  corsHeaders(response, asker);
+  if (asker.kind === 'foreign') return json(response, 403, { version: report.version, originAllowed: false });
+  if (asker.kind === 'allowed') return json(response, 200, { ...report, originAllowed: true });
+  if ((request.headers.accept ?? '').includes('text/html')) {
+    response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
     return void response.end(html(report));
   }
-  response.writeHead(200, { ...headers, 'content-type': 'application/json; charset=utf-8' });
+  json(response, 200, report);
+}
+
+function json(response: ServerResponse, status: number, body: object): void {
+  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
   response.end(`${JSON.stringify(body, null, 2)}\n`);
 }
 
