@@ -25,7 +25,7 @@ const packageDir = (pkg) => fileURLToPath(new URL(`../node_modules/${pkg}`, impo
 
 /** @type {Graph[]} */
 export const GRAPHS = [
-  // three's own sources, everything reached from src/Three.js (the DESIGN.md figures).
+  // three's own sources, everything reached from src/Three.js (the figures docs/performance.md starts from).
   { name: 'three', source: path.join(packageDir('three'), 'src'), mount: 'src', entry: 'Three.js' },
   // lodash-es's index is its `main`, lodash.js; it re-exports ~640 one-function modules.
   { name: 'lodash-es', source: packageDir('lodash-es'), mount: 'lodash-es', entry: 'lodash.js' },

@@ -3,10 +3,10 @@
  * the HTTP-cache copies current before the app imports, evict what changed from Blink's
  * memory cache, and report the modules the page loads so the worker copies them.
  */
-import type { SwToPageMessage } from '../protocol/wire.js';
-import { post } from './post.js';
-
-type StoreReady = Extract<SwToPageMessage, { type: 'store:ready' }>;
+import { OWN_PATH_PREFIX } from '../protocol/defaults.js';
+import { hasExtension } from '../protocol/file-types.js';
+import type { HttpCacheState } from '../protocol/wire.js';
+import { ask } from './post.js';
 
 /** When this tab last evicted what changed (the worker's clock): the next `since`. */
 const SYNCED_KEY = 'modrelay:synced';
@@ -49,13 +49,8 @@ export function evict(urls: readonly string[]): Promise<unknown> {
  * reloading to run the new one.
  */
 export async function prepareHttpCache(): Promise<'ready' | 'reload'> {
-  const channel = new MessageChannel();
-  const answered = new Promise<StoreReady>((resolve) => {
-    channel.port1.onmessage = (event: MessageEvent<StoreReady>) => resolve(event.data);
-  });
   const since = Number(readSession(SYNCED_KEY)) || performance.timeOrigin;
-  post({ source: 'modrelay', type: 'store:prepare', since }, [channel.port2]);
-  const ready = await answered;
+  const ready = await ask({ source: 'modrelay', type: 'store:prepare', since });
   await evict(ready.changed);
   writeSession(SYNCED_KEY, String(ready.at));
   if (!ready.changed.some((url) => performance.getEntriesByName(url, 'resource').length > 0)) return 'ready';
@@ -79,10 +74,11 @@ function fromHttpCache(entry: PerformanceResourceTiming): boolean {
 /**
  * Collects the URLs of served files (modules and assets) this page loads over HTTP (Resource Timing sees every one, from
  * the HTTP cache or not) from now on, and sends them to the worker once it controls the page
- * and the page's loads went quiet; the worker copies the ones it does not hold yet.
- * Started before the app imports: Resource Timing's buffer keeps only 250 entries.
+ * and the page's loads went quiet; the worker copies the ones it does not hold yet and replies
+ * with the store's state (`onState`). Started before the app imports: Resource Timing's buffer
+ * keeps only 250 entries.
  */
-export function reportModules(extensions: readonly string[], controlled: Promise<unknown>): void {
+export function reportModules(extensions: readonly string[], controlled: Promise<unknown>, onState: (state: HttpCacheState) => void): void {
   if (typeof PerformanceObserver === 'undefined') return;
   const scope = `${location.origin}/`;
   let urls: string[] = [];
@@ -90,7 +86,7 @@ export function reportModules(extensions: readonly string[], controlled: Promise
   let timer: ReturnType<typeof setTimeout> | undefined;
   const send = () => {
     if (urls.length === 0) return;
-    post({ source: 'modrelay', type: 'store:seen', urls, fromCache });
+    void ask({ source: 'modrelay', type: 'store:seen', urls, fromCache }).then((reply) => onState(reply.state));
     urls = [];
     fromCache = [];
   };
@@ -112,8 +108,8 @@ export function reportModules(extensions: readonly string[], controlled: Promise
       const url = entry.name.split('#')[0]!;
       // The app's fetch() of a JSON or wasm file counts too. (Our own eviction fetches are of
       // URLs the worker tracks already; it skips those.)
-      if (!url.startsWith(scope) || url.startsWith(`${scope}@modrelay/`)) continue;
-      if (!extensions.some((ext) => new URL(url).pathname.endsWith(ext))) continue;
+      if (!url.startsWith(scope) || url.startsWith(`${location.origin}${OWN_PATH_PREFIX}`)) continue;
+      if (!hasExtension(new URL(url).pathname, extensions)) continue;
       urls.push(url);
       if (fromHttpCache(entry)) fromCache.push(url);
     }

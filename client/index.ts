@@ -10,13 +10,13 @@
  * controlled, keeps the worker awake while the page is visible, and turns the worker's
  * change notices into `modrelay:update` events.
  */
-import { RELAY_PORT, RELAY_URL_PLACEHOLDER, SERVED_EXTENSIONS } from '../protocol/defaults.js';
-import { DEFAULT_STORE, encodeScriptUrl, type StoreName } from '../protocol/sw-url.js';
-import type { HttpCacheState, RelayState, SwToPageMessage } from '../protocol/wire.js';
+import { RELAY_PORT, RELAY_URL_PLACEHOLDER } from '../protocol/defaults.js';
+import { CLIENT_OPTIONS, DEFAULT_STORE, type StoreName } from '../protocol/client-options.js';
+import { encodeScriptUrl } from '../protocol/sw-url.js';
+import type { RelayState } from '../protocol/wire.js';
 import { Feedback } from './feedback.js';
+import { listen, started } from './notices.js';
 import { evict, prepareHttpCache, reportModules } from './http-cache.js';
-import { post } from './post.js';
-import { swapStylesheet } from './stylesheets.js';
 import { followStoreState, isRouted } from './versions.js';
 
 /** `modrelay serve` replaces this literal with its relay's URL when it serves this file. */
@@ -94,15 +94,22 @@ declare global {
   }
 }
 
+/** The client's own defaults (the worker's are the worker's), from the one declaration of each option. */
 export const DEFAULTS = {
-  swUrl: '/sw.js',
-  scope: '/',
-  timeout: 5000,
-  reloadOnUpdate: false,
-  hotStylesheets: true,
-  overlay: true,
-  heartbeatMs: 20_000,
+  swUrl: CLIENT_OPTIONS.swUrl.default,
+  scope: CLIENT_OPTIONS.scope.default,
+  timeout: CLIENT_OPTIONS.timeout.default,
+  reloadOnUpdate: CLIENT_OPTIONS.reloadOnUpdate.default,
+  hotStylesheets: CLIENT_OPTIONS.hotStylesheets.default,
+  overlay: CLIENT_OPTIONS.overlay.default,
+  heartbeatMs: CLIENT_OPTIONS.heartbeatMs.default,
 } as const;
+
+// Every option has one declaration, and every declaration is an option: a key added to one
+// side only fails to compile here.
+CLIENT_OPTIONS satisfies Record<keyof ModuleRelayClientOptions, unknown>;
+const declaredOnly: [Exclude<keyof typeof CLIENT_OPTIONS, keyof ModuleRelayClientOptions>] extends [never] ? true : false = true;
+void declaredOnly;
 
 function defaultRelayUrl(): string {
   // A regex, not a comparison with another literal: serve replaces every copy of the literal.
@@ -128,7 +135,7 @@ export async function registerModuleRelay(options: ModuleRelayClientOptions = {}
   // A load the browser left uncontrolled (a hard reload) keeps the registration's newest one.
   const routed = httpCache && isRouted(container.controller ?? newest(await container.getRegistration(o.scope)));
   const scriptUrl = (asRouted: boolean) => encodeScriptUrl(o.swUrl, { ...o, relayUrl, routed: asRouted });
-  listen(container, feedback, o.reloadOnUpdate, o.hotStylesheets, httpCache, (state) => followStoreState(container, state, scriptUrl, o.scope));
+  listen(container, feedback, o.reloadOnUpdate, o.hotStylesheets, httpCache);
 
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timedOut = new Promise<'timeout'>((resolve) => { timer = setTimeout(resolve, o.timeout, 'timeout'); });
@@ -136,7 +143,14 @@ export async function registerModuleRelay(options: ModuleRelayClientOptions = {}
     if (container.controller) resolve('controlled');
     else container.addEventListener('controllerchange', () => resolve('controlled'), { once: true });
   });
-  if (httpCache) reportModules(o.extensions ?? SERVED_EXTENSIONS, whenControlled);
+  if (httpCache) {
+    reportModules(o.extensions ?? CLIENT_OPTIONS.extensions.default, whenControlled, (state) => {
+      // The worker revalidated its copy of this client (sw/http-cache/client-copy.ts): take the
+      // current one into Blink's memory cache, which would otherwise serve this tab's next load.
+      if (isRouted(container.controller)) void evict([import.meta.url]);
+      followStoreState(container, state, scriptUrl, o.scope);
+    });
+  }
   try {
     const registering = registered(container, scriptUrl(routed), o.scope);
     // Only the routed version lets the HTTP cache answer imports: make its copies current
@@ -148,7 +162,7 @@ export async function registerModuleRelay(options: ModuleRelayClientOptions = {}
     if (!container.controller && bypassed(registration)) return { status: 'bypassed', registration, ...common };
     const controlled = await Promise.race([whenControlled, timedOut]);
     if (controlled === 'controlled') {
-      started(o.heartbeatMs);
+      started(o.heartbeatMs, feedback);
       // Claimed by the routed version while loading (it activated meanwhile): prepare now.
       const prepared = early ?? preparing();
       if (prepared && (await Promise.race([prepared, timedOut])) !== 'ready') {
@@ -191,63 +205,4 @@ function newest(registration: ServiceWorkerRegistration | undefined): ServiceWor
  */
 function bypassed(registration: ServiceWorkerRegistration): boolean {
   return registration.active?.state === 'activated' && !registration.installing && !registration.waiting;
-}
-
-/** The page, this client, and same-origin scripts fetched before the worker controlled us. */
-function loadedUrls(): string[] {
-  const urls = new Set([location.href.split('#')[0]!, import.meta.url]);
-  for (const entry of performance.getEntriesByType('resource')) {
-    if (entry.name.startsWith(location.origin)) urls.add(entry.name);
-  }
-  return [...urls];
-}
-
-/** Once controlled: cache what loaded before (offline boots), keep the worker awake. */
-function started(heartbeatMs: number): void {
-  post({ source: 'modrelay', type: 'warm', urls: loadedUrls() });
-  post({ source: 'modrelay', type: 'status' });
-  heartbeat(heartbeatMs);
-}
-
-function heartbeat(ms: number): void {
-  if (!(ms > 0)) return;
-  setInterval(() => {
-    if (document.visibilityState === 'visible') post({ source: 'modrelay', type: 'heartbeat' });
-  }, ms);
-}
-
-let listening = false;
-
-function listen(
-  container: ServiceWorkerContainer, feedback: Feedback, reloadOnUpdate: boolean, hotStylesheets: boolean, httpCache: boolean,
-  storeState: (state: HttpCacheState) => void,
-): void {
-  if (listening) return;
-  listening = true;
-  feedback.watchErrors();
-  // Notices keep their order even when each waits for its eviction.
-  let queue: Promise<unknown> = Promise.resolve();
-  container.addEventListener('message', (event: MessageEvent<SwToPageMessage>) => {
-    const message = event.data;
-    if (!message || message.source !== 'modrelay') return;
-    if (message.type === 'relay:status') return feedback.status(message);
-    if (message.type === 'store:state') {
-      // The worker revalidated its copy of this client (sw/client-copy.ts): take the current
-      // one into Blink's memory cache, which would otherwise serve this tab's next load.
-      if (isRouted(container.controller)) void evict([import.meta.url]);
-      return storeState(message.state);
-    }
-    if (message.type !== 'module:updated' && message.type !== 'module:removed') return;
-    const hash = message.type === 'module:updated' ? message.hash : null;
-    feedback.updated(message.url, hash === null);
-    // Only HTTP-cache answers land in Blink's memory cache as immutable (client/http-cache.ts).
-    const evicted = httpCache && isRouted(container.controller) ? evict([message.url]) : undefined;
-    queue = Promise.all([queue, evicted]).then(() => {
-      dispatchEvent(new CustomEvent('modrelay:update', { detail: { url: message.url, hash } }));
-      const swapped = hotStylesheets && hash !== null && message.url.endsWith('.css') && swapStylesheet(message.url, hash);
-      if (reloadOnUpdate && !swapped) location.reload();
-    });
-  });
-  // Messages sent before the page's load event are held until this (or onmessage) runs.
-  container.startMessages();
 }

@@ -39,3 +39,5 @@ export const RELAY_URL_PLACEHOLDER = '__MODRELAY_RELAY_URL__';
 export const OWN_PATH_PREFIX = '/@modrelay/';
 /** Where `modrelay serve` serves the client (`init` writes it into the root under another name). */
 export const CLIENT_PATH = `${OWN_PATH_PREFIX}client.mjs`;
+/** The status of `serve` and of the relay's port (server/relay/status.ts); the worker probes it (sw/relay/relay-state.ts). */
+export const STATUS_PATH = `${OWN_PATH_PREFIX}status`;

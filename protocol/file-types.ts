@@ -58,6 +58,14 @@ export function extensionOf(path: string): string {
   return dot <= 0 ? '' : base.slice(dot);
 }
 
+/**
+ * Whether `path`'s last segment has one of `extensions` (with the dot, case kept): the one
+ * extension test of the relay, `serve`, the worker and the client. A dotfile has none.
+ */
+export function hasExtension(path: string, extensions: readonly string[]): boolean {
+  return extensions.includes(extensionOf(path));
+}
+
 export function contentTypeOf(path: string): string {
   return FILE_TYPES[extensionOf(path)] ?? UNKNOWN_TYPE;
 }

@@ -2,33 +2,37 @@
  * The worker's options travel in the query of its own script URL
  * (`/sw.js?relay=ws%3A%2F%2F127.0.0.1%3A8889%2F&budget=500`), so a worker the browser restarts
  * with fresh globals knows them without asking a page. The client encodes, the worker decodes;
- * both use this file. Values are checked by the worker (sw/options.ts), not here.
+ * both use this file, and the keys are the options' `query` (client-options.ts). Values are
+ * checked by the worker (sw/options.ts), not here.
  */
+import { CLIENT_OPTIONS, DEFAULT_STORE, ROUTED_QUERY, type StoreName } from './client-options.js';
 
-/** The worker's stores: see sw/cache-storage-store.ts and sw/http-cache-store.ts. */
-export type StoreName = 'cache-storage' | 'http-cache';
-export const STORE_NAMES: readonly StoreName[] = ['cache-storage', 'http-cache'];
+export { DEFAULT_STORE, STORE_NAMES, type StoreName } from './client-options.js';
 
 /** What the script URL can carry. */
 export interface ScriptUrlOptions {
   relayUrl?: string;
   budget?: number;
-  extensions?: string[];
+  extensions?: readonly string[];
   memoryBytes?: number;
   store?: StoreName;
   /**
-   * `http-cache` store only: this worker version installs static routes, so module fetches
+   * `http-cache` store only: this worker version installs static routes, so file fetches
    * skip it and the HTTP cache answers them. A page switches to the routed version once every
-   * module it loaded has a verified copy (sw/http-cache-store.ts); static routes are fixed at
+   * file it loaded has a verified copy (sw/http-cache/README.md); static routes are fixed at
    * install, so routed and not routed are two versions of the worker, told apart by this flag.
    */
   routed?: boolean;
 }
 
-/** The store a worker keeps when its URL names none. */
-export const DEFAULT_STORE: StoreName = 'http-cache';
-
-const KEYS = { relayUrl: 'relay', budget: 'budget', extensions: 'ext', memoryBytes: 'memory', store: 'store', routed: 'routed' } as const;
+const KEYS = {
+  relayUrl: CLIENT_OPTIONS.relayUrl.query,
+  budget: CLIENT_OPTIONS.budget.query,
+  extensions: CLIENT_OPTIONS.extensions.query,
+  memoryBytes: CLIENT_OPTIONS.memoryBytes.query,
+  store: CLIENT_OPTIONS.store.query,
+  routed: ROUTED_QUERY,
+} as const satisfies Record<keyof ScriptUrlOptions, string>;
 
 /** `swUrl` with `options` in its query; the default store is left out. */
 export function encodeScriptUrl(swUrl: string, options: ScriptUrlOptions): string {

@@ -26,7 +26,7 @@ export type ProtocolVersion = 1;
 /** sha-256 of the body, lowercase hex, all 64 digits. */
 export type Hash = string;
 /** Root-relative URL path, e.g. "/lib/disk.mjs". */
-export type ModulePath = string;
+export type FilePath = string;
 
 /** Codes of `module:error` (and of the SW's own failures). Messages live in errors.ts. */
 export type ErrorCode =
@@ -67,7 +67,7 @@ export interface ModuleResponse {
   type: 'module:response';
   /** The `id` of the `module:request` it answers; absent on pushed modules. */
   id?: number;
-  path: ModulePath;
+  path: FilePath;
   hash: Hash;
   /** e.g. "text/javascript; charset=utf-8" */
   contentType: string;
@@ -78,14 +78,14 @@ export interface ModuleResponse {
    * burst (the part of the static import closure the requester lacks), so the receiver
    * can wait for them instead of asking again.
    */
-  push?: ModulePath[];
+  push?: FilePath[];
 }
 
 export interface ModuleError {
   type: 'module:error';
   /** The `id` of the request it answers; absent for frames that could not be parsed. */
   id?: number;
-  path?: ModulePath;
+  path?: FilePath;
   code: ErrorCode;
   message: string;
 }
@@ -93,7 +93,7 @@ export interface ModuleError {
 export interface ModuleStatus {
   type: 'module:status';
   id: number;
-  path: ModulePath;
+  path: FilePath;
   /** `current`: the hash sent is the file's hash; `changed`: it is `hash`; `gone`: no such module. */
   status: 'current' | 'changed' | 'gone';
   hash?: Hash;
@@ -103,20 +103,20 @@ export interface ManifestStatus {
   type: 'manifest:status';
   id: number;
   /** Paths whose hash differs from the one sent, with the current hash. */
-  changed: Record<ModulePath, Hash>;
+  changed: Record<FilePath, Hash>;
   /** Paths that no longer exist or are no longer served. */
-  removed: ModulePath[];
+  removed: FilePath[];
 }
 
 /** Files changed on disk, coalesced over one debounce window (an editor save is one entry). */
 export interface ModuleUpdated {
   type: 'module:updated';
-  modules: { path: ModulePath; hash: Hash }[];
+  modules: { path: FilePath; hash: Hash }[];
 }
 
 export interface ModuleRemoved {
   type: 'module:removed';
-  paths: ModulePath[];
+  paths: FilePath[];
 }
 
 export type RelayMessage =
@@ -134,24 +134,24 @@ export interface ModuleRequest {
   type: 'module:request';
   /** Chosen by the sender, echoed in the answer. A non-negative safe integer. */
   id: number;
-  path: ModulePath;
+  path: FilePath;
   /** Also push the static import closure of `path`, minus what `have` already holds. */
   deps?: boolean;
   /** Hashes the sender already holds; pushed modules whose hash matches are skipped. */
-  have?: Record<ModulePath, Hash>;
+  have?: Record<FilePath, Hash>;
 }
 
 export interface ModuleCheck {
   type: 'module:check';
   id: number;
-  path: ModulePath;
+  path: FilePath;
   hash: Hash;
 }
 
 export interface ManifestCheck {
   type: 'manifest:check';
   id: number;
-  entries: Record<ModulePath, Hash>;
+  entries: Record<FilePath, Hash>;
 }
 
 export type SwMessage = ModuleRequest | ModuleCheck | ManifestCheck;
@@ -161,8 +161,8 @@ export type SwMessage = ModuleRequest | ModuleCheck | ManifestCheck;
 /** What the SW posts to window clients, by name. */
 export interface SwToPageEvents {
   /** A module changed: `url` is the absolute URL the page imports it by. */
-  'module:updated': { url: string; path: ModulePath; hash: Hash };
-  'module:removed': { url: string; path: ModulePath };
+  'module:updated': { url: string; path: FilePath; hash: Hash };
+  'module:removed': { url: string; path: FilePath };
   /**
    * The socket state changed; `validated` is true once the cache was checked. `state` says
    * why a worker is not connected (it asked the relay's status endpoint); the versions let
@@ -170,16 +170,16 @@ export interface SwToPageEvents {
    */
   'relay:status': { connected: boolean; validated: boolean; state: RelayState; relayVersion: string | null; workerVersion: string };
   /**
-   * Answer to `store:prepare`, on the port it carried: the HTTP-cache copies are current
+   * Reply to `store:prepare`: the HTTP-cache copies are current
    * (`validated`: the relay vouched; else they were revalidated over HTTP, or are offline
    * copies). `changed`: URLs whose copy changed since `since`, which the page must evict
    * from Blink's memory cache; `at`: the worker's clock when it answered (the next `since`).
    */
   'store:ready': { validated: boolean; changed: string[]; at: number };
   /**
-   * Answer to `store:seen`, to the page that sent it: `ready` tells a page on the worker
-   * without static routes to switch to the routed version, `unsupported` tells a page on
-   * the routed version to switch back (protocol/sw-url.ts `routed`).
+   * Reply to `store:seen`: `ready` tells a page on the worker without static routes to switch
+   * to the routed version, `unsupported` tells a page on the routed version to switch back
+   * (protocol/sw-url.ts `routed`).
    */
   'store:state': { state: HttpCacheState };
 }
@@ -194,25 +194,38 @@ export type RelayState = 'connecting' | 'connected' | 'relay-unreachable' | 'ori
 export interface PageToSwEvents {
   /** Keeps the SW from idling out while a page is visible; never needed for correctness. */
   heartbeat: Record<never, never>;
-  /** A page that just started asks for a `relay:status` (it missed the earlier ones). */
+  /** A page that just started asks how the link is (it missed the earlier `relay:status` posts); replied with one. */
   status: Record<never, never>;
   /** URLs the page loaded before the SW controlled it (page, boot script): cache them. */
   warm: { urls: string[] };
   /**
    * `store: 'http-cache'`: make the HTTP-cache copies current before the page imports;
-   * answered with `store:ready` on the `MessagePort` sent along. `since`: the `at` of
+   * replied with `store:ready`. `since`: the `at` of
    * this tab's last `store:ready` (its memory cache may hold what changed after), or the
    * page's `performance.timeOrigin` in a new tab.
    */
   'store:prepare': { since: number };
   /**
    * `store: 'http-cache'`: served-file URLs the page loaded; the worker keeps copies and
-   * answers `store:state` once it has tried them.
+   * replies with `store:state` once it has tried them.
    * `fromCache`: those that came from a cache with no request (an untracked copy if the
    * worker has no record of it).
    */
   'store:seen': { urls: string[]; fromCache: string[] };
 }
+
+/**
+ * The page's messages that are requests, and the reply each gets. A request carries a
+ * `MessagePort` (one `MessageChannel` per request, as workbox-window's `messageSW()` does) and
+ * the worker replies on it: client/post.ts `ask`, sw/pages/messages.ts `reply`.
+ */
+export interface SwReplies {
+  status: 'relay:status';
+  'store:prepare': 'store:ready';
+  'store:seen': 'store:state';
+}
+
+export type SwReplyTo<K extends keyof SwReplies> = Extract<SwToPageMessage, { type: SwReplies[K] }>;
 
 export type SwToPageMessage = {
   [K in keyof SwToPageEvents]: { source: 'modrelay'; type: K } & SwToPageEvents[K];

@@ -5,7 +5,8 @@
  * MODRELAY_CHROMIUM, Playwright's installed browsers, a system chromium / google-chrome.
  * When there is none, `ensureChromium` installs Debian's the way `playwright install
  * --with-deps` installs system packages (root with apt-get), or stops with the one line to
- * run. The flags keep a root, offline, headless Chromium quiet (see DESIGN.md). Plain
+ * run. The flags keep a root, offline, headless Chromium quiet (no sandbox as root; no background
+ * networking, component updates or sync, which this machine's closed network refuses). Plain
  * JavaScript, so `npm run bench` needs no compile step; the TypeScript tests import it as is.
  */
 import { existsSync, readdirSync } from 'node:fs';

@@ -1,6 +1,6 @@
 /** The public Node API of modrelay. */
-export { createRelay, type Relay } from './relay.js';
-export { serve, type Server } from './serve.js';
-export type { RelayOptions, ServeOptions } from './options.js';
-export { defineConfig, type ModrelayConfig } from './config-file.js';
-export type { Log } from './log.js';
+export { createRelay, type Relay } from './http/relay-server.js';
+export { serve, type Server } from './http/serve.js';
+export type { RelayOptions, ServeOptions } from './config/options.js';
+export { defineConfig, type ModrelayConfig } from './cli/config-file.js';
+export type { Log } from './config/log.js';

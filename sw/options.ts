@@ -1,5 +1,5 @@
-import { BUDGET_MS, RELAY_PORT, SERVED_EXTENSIONS } from '../protocol/defaults.js';
-import { DEFAULT_STORE, STORE_NAMES, type StoreName } from '../protocol/sw-url.js';
+import { CLIENT_OPTIONS, STORE_NAMES, type StoreName } from '../protocol/client-options.js';
+import { RELAY_PORT } from '../protocol/defaults.js';
 
 /**
  * Options of the Service Worker engine. Our own `sw.js` reads them from its script URL
@@ -15,7 +15,7 @@ export interface ModuleRelayOptions {
    * File extensions answered through the relay, with the dot. Default: every type the relay
    * serves by default (modules, JSON, CSS, wasm, images, fonts, media: protocol/file-types.ts).
    */
-  extensions?: string[];
+  extensions?: readonly string[];
   /** URL prefix handled; default: the registration's scope. */
   scope?: string;
   /**
@@ -38,7 +38,14 @@ export interface ModuleRelayOptions {
 
 export type ResolvedOptions = Required<ModuleRelayOptions>;
 
-export const DEFAULTS = { budget: BUDGET_MS, extensions: SERVED_EXTENSIONS, memoryBytes: 64 * 1024 * 1024, store: DEFAULT_STORE, routed: false } as const;
+/** The worker's defaults, from the one declaration of each option (protocol/client-options.ts). */
+export const DEFAULTS = {
+  budget: CLIENT_OPTIONS.budget.default,
+  extensions: CLIENT_OPTIONS.extensions.default,
+  memoryBytes: CLIENT_OPTIONS.memoryBytes.default,
+  store: CLIENT_OPTIONS.store.default,
+  routed: false,
+} as const;
 
 export function resolveOptions(options: ModuleRelayOptions, self: ServiceWorkerGlobalScope): ResolvedOptions {
   const budget = options.budget ?? DEFAULTS.budget;

@@ -1,12 +1,9 @@
 import { Strategy, type StrategyHandler } from 'workbox-strategies';
 export { registerRoute } from 'workbox-routing';
 import { SERVED_EXTENSIONS } from '../protocol/defaults.js';
-import { fetchModule } from './fetch-module.js';
-import { fetchRange } from './fetch-range.js';
-import { onPageMessage } from './messages.js';
 import { Engine } from './engine.js';
+import { classify } from './fetch/route.js';
 import type { ModuleRelayOptions } from './options.js';
-import { routeOf } from './route.js';
 
 declare const self: ServiceWorkerGlobalScope;
 
@@ -32,12 +29,11 @@ export class ModuleRelayStrategy extends Strategy {
   constructor(options: ModuleRelayOptions = {}) {
     super();
     this.engine = new Engine(options);
-    self.addEventListener('message', (event) => onPageMessage(this.engine, event));
+    self.addEventListener('message', (event) => this.engine.message(event));
   }
 
   protected override _handle(request: Request, handler: StrategyHandler): Promise<Response> {
-    const range = request.headers.get('range');
-    const { response, done } = range !== null ? fetchRange(this.engine, request, range) : fetchModule(this.engine, request);
+    const { response, done } = this.engine.handleFile(request);
     handler.waitUntil(done);
     return response;
   }
@@ -47,5 +43,5 @@ export class ModuleRelayStrategy extends Strategy {
 export function moduleRelayMatch(options: Pick<ModuleRelayOptions, 'extensions' | 'scope'> = {}) {
   const extensions = options.extensions ?? SERVED_EXTENSIONS;
   return ({ request }: { request: Request }): boolean =>
-    routeOf(request, options.scope ?? self.registration.scope, extensions, self.location.pathname) === 'module';
+    classify(request, options.scope ?? self.registration.scope, extensions, self.location.pathname) === 'file';
 }

@@ -343,7 +343,6 @@ describe('the whole app through the worker', () => {
     await appResult(page);
     await page.evaluate(() => { (window as unknown as { __marker: boolean }).__marker = true; });
     await site.write('styles/module.css', '#module-css { width: 40px; height: 40px; background: rgb(0, 0, 200); }\n');
-    await sleep(800);
     // A CSS module script is not a <link>: it reloads. The marker tells.
     await poll(() => page.evaluate(() => (window as unknown as { __marker?: boolean }).__marker === undefined).catch(() => false));
     await appResult(page);

@@ -11,7 +11,7 @@ import { browserSuite, type BrowserHarness } from '../support/harness.js';
 import { idbEntries, idbWrite } from '../support/idb.js';
 import { appResult } from '../support/page-log.js';
 import { FROM_HTTP_CACHE, moduleTimings, waitRouted } from '../support/http-cache.js';
-import { poll, sleep } from '../support/wait.js';
+import { poll, relayAnnounces, sleep } from '../support/wait.js';
 
 /**
  * `store: 'http-cache'`: the modules live in the browser's HTTP cache as immutable copies
@@ -45,14 +45,15 @@ async function waitCopied(page: Page, paths = MODULES): Promise<void> {
 
 async function stopWorker(page: Page): Promise<void> {
   const cdp = await page.context().newCDPSession(page);
-  let stopped = false;
+  let stopped!: () => void;
+  const heard = new Promise<void>((resolve) => { stopped = resolve; });
   cdp.on('ServiceWorker.workerVersionUpdated', ({ versions }) => {
-    if (versions.some((version) => version.runningStatus === 'stopped')) stopped = true;
+    if (versions.some((version) => version.runningStatus === 'stopped')) stopped();
   });
   await cdp.send('ServiceWorker.enable');
   await cdp.send('ServiceWorker.stopAllWorkers');
-  for (let i = 0; i < 50 && !stopped; i++) await sleep(100); // the status event trails the command
-  expect(stopped).toBe(true);
+  // The status event trails the command; bounded, with a clear failure.
+  await Promise.race([heard, sleep(5000).then(() => { throw new Error('the worker did not report stopped within 5 s'); })]);
   await cdp.detach();
 }
 
@@ -243,10 +244,10 @@ describe("store: 'http-cache'", () => {
   });
 
   test('an edit while the worker is stopped is caught before the page imports', async () => {
-    const { site, page } = await visit(h);
+    const { site, server, page } = await visit(h);
     await stopWorker(page);
-    await site.write('lib/value.mjs', `export const value = 'v2';\n`);
-    await sleep(300); // the relay's watcher sees it; nobody is connected to hear it
+    // The relay's watcher sees it; no worker is connected to hear it.
+    await relayAnnounces(server.relay.url, '/lib/value.mjs', () => site.write('lib/value.mjs', `export const value = 'v2';\n`));
     await page.reload();
     expect(await appResult(page)).toMatchObject({ value: 'v2', stable: 'stable' });
   });
@@ -282,9 +283,8 @@ describe("store: 'http-cache'", () => {
     // And when the relay is back, the worker's records agree with it again.
     const relay = await createRelay({ root: site.root, port: server.relay.port, allowOrigins: [new URL(server.url).origin] });
     h.defer(() => relay.close());
-    await site.write('lib/value.mjs', `export const value = 'v3';\n`);
+    await relayAnnounces(relay.url, '/lib/value.mjs', () => site.write('lib/value.mjs', `export const value = 'v3';\n`));
     await stopWorker(page);
-    await sleep(300);
     await page.reload();
     expect(await appResult(page)).toMatchObject({ value: 'v3', stable: 'stable' });
   });
@@ -301,8 +301,7 @@ describe("store: 'http-cache'", () => {
     // no store has a hash of it to send.
     await idbWrite(page, 'modrelay', 'modules', url, null);
     const v2 = `export const value = 'v2';\n`;
-    await site.write('lib/value.mjs', v2);
-    await sleep(300);
+    await relayAnnounces(server.relay.url, '/lib/value.mjs', () => site.write('lib/value.mjs', v2));
     await page.reload();
     expect(await appResult(page)).toMatchObject({ value: 'v2', stable: 'stable' });
     // Within the page's wait for the worker, not after it gave up on it.
@@ -311,7 +310,7 @@ describe("store: 'http-cache'", () => {
   });
 
   test('a hard reload (the browser bypasses the worker) does not wait for control, registers nothing new, and the next load is the worker\'s again', async () => {
-    const { site, page } = await visit(h);
+    const { site, server, page } = await visit(h);
     const versions = () => page.evaluate(async () => {
       const registration = await navigator.serviceWorker.getRegistration();
       return [registration?.installing, registration?.waiting, registration?.active].map((worker) => worker?.scriptURL ?? null);
@@ -327,8 +326,7 @@ describe("store: 'http-cache'", () => {
     await sleep(1500); // what an install started by this load would need to show
     expect(await versions()).toEqual(before); // the routed version, alone
     expect(before[2]).toContain('routed=1');
-    await site.write('lib/value.mjs', `export const value = 'v2';\n`);
-    await sleep(300);
+    await relayAnnounces(server.relay.url, '/lib/value.mjs', () => site.write('lib/value.mjs', `export const value = 'v2';\n`));
     await page.reload();
     expect(await appResult(page)).toMatchObject({ value: 'v2', stable: 'stable' });
     expect(await status(page)).toBe('controlled');
@@ -363,8 +361,7 @@ describe("store: 'http-cache'", () => {
     const cdp = await page.context().newCDPSession(page);
     await cdp.send('Storage.clearDataForOrigin', { origin: new URL(server.url).origin, storageTypes: 'indexeddb' });
     await cdp.detach();
-    await site.write('lib/value.mjs', `export const value = 'v2';\n`);
-    await sleep(300);
+    await relayAnnounces(server.relay.url, '/lib/value.mjs', () => site.write('lib/value.mjs', `export const value = 'v2';\n`));
 
     await page.goto(`${server.url}?store=http-cache`);
     // No record says a copy exists, so this load takes the untracked copy as it is…
@@ -388,14 +385,13 @@ describe("store: 'http-cache'", () => {
 
   test('a restarted worker validates both of its stores in one manifest:check, and the edit it finds is served', async () => {
     let tap: RelayTap | undefined;
-    const { site, page } = await visit(h, FILES, async (server) => {
+    const { site, server, page } = await visit(h, FILES, async (server) => {
       tap = await startRelayTap(server.relay.url);
       h.defer(() => tap!.close());
       return tap.url;
     });
     await stopWorker(page);
-    await site.write('lib/value.mjs', `export const value = 'v2';\n`);
-    await sleep(300);
+    await relayAnnounces(server.relay.url, '/lib/value.mjs', () => site.write('lib/value.mjs', `export const value = 'v2';\n`));
     tap!.resetStats();
     await page.reload();
     expect(await appResult(page)).toMatchObject({ value: 'v2', stable: 'stable' });
@@ -431,13 +427,15 @@ describe("store: 'http-cache'", () => {
     const { page } = await h.page();
     await page.goto(`${server.url}plain.html?relay=${encodeURIComponent(server.relay.url)}`);
     expect(await appResult(page)).toMatchObject({ value: 'v1', stable: 'stable' });
+    // The client's request (client/post.ts `ask`): the reply comes on the channel's port.
     const report = (paths: string[]) => page.evaluate(async (urls) => {
+      const channel = new MessageChannel();
       const state = new Promise<string>((resolve) => {
-        navigator.serviceWorker.addEventListener('message', (event: MessageEvent<{ type: string; state: string }>) => {
+        channel.port1.onmessage = (event: MessageEvent<{ type: string; state: string }>) => {
           if (event.data.type === 'store:state') resolve(event.data.state);
-        });
+        };
       });
-      navigator.serviceWorker.controller!.postMessage({ source: 'modrelay', type: 'store:seen', urls, fromCache: [] });
+      navigator.serviceWorker.controller!.postMessage({ source: 'modrelay', type: 'store:seen', urls, fromCache: [] }, [channel.port2]);
       return state;
     }, paths.map((path) => new URL(path, server.url).href));
     // The worker answered app.mjs and both libs: a report of one of them is not enough.
@@ -484,8 +482,7 @@ describe("store: 'http-cache'", () => {
     expect(await appResult(page)).toMatchObject({ value: 'v1', stable: 'stable' });
     await poll(async () => Object.keys(await copies(page)).length === 0);
     // Then without any worker at all: the HTTP cache must not answer with the old copy.
-    await site.write('lib/value.mjs', `export const value = 'v2';\n`);
-    await sleep(300);
+    await relayAnnounces(server.relay.url, '/lib/value.mjs', () => site.write('lib/value.mjs', `export const value = 'v2';\n`));
     await page.evaluate(async () => { await (await navigator.serviceWorker.getRegistration())?.unregister(); });
     const response = await page.goto(`${server.url}lib/value.mjs`);
     expect(response?.fromServiceWorker()).toBe(false);

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { createRelay } from '../../server/index.js';
 import { browserSuite } from '../support/harness.js';
 import { appResult } from '../support/page-log.js';
-import { sleep, waitCached } from '../support/wait.js';
+import { relayAnnounces, sleep, waitCached } from '../support/wait.js';
 
 /**
  * The worker and its socket are short-lived (Chromium stops an idle worker after ~30 s; a
@@ -30,18 +30,20 @@ describe('service worker termination', () => {
 
     const cdp = await context.newCDPSession(page);
     const versions = new Map<string, string>();
+    let stopped!: () => void;
+    const heard = new Promise<void>((resolve) => { stopped = resolve; });
     cdp.on('ServiceWorker.workerVersionUpdated', ({ versions: list }) => {
       for (const version of list) versions.set(version.versionId, version.runningStatus);
+      if ([...versions.values()].includes('stopped')) stopped();
     });
     await cdp.send('ServiceWorker.enable');
     await cdp.send('ServiceWorker.stopAllWorkers');
     // The status events trail the command; wait for them, bounded.
-    for (let i = 0; i < 50 && ![...versions.values()].includes('stopped'); i++) await sleep(100);
+    await Promise.race([heard, sleep(5000)]);
     expect([...versions.values()]).toEqual(['stopped']);
 
     // The relay broadcasts this edit to nobody: the worker and its socket are gone.
-    await site.write('lib/value.mjs', `export const value = 'v2';\n`);
-    await sleep(300); // let the relay's watcher see it
+    await relayAnnounces(server.relay.url, '/lib/value.mjs', () => site.write('lib/value.mjs', `export const value = 'v2';\n`));
 
     log.reset();
     await page.reload();

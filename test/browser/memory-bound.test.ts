@@ -1,5 +1,4 @@
 import { describe, expect, test } from 'vitest';
-import { BodyMemory } from '../../sw/body-memory.js';
 import { browserSuite } from '../support/harness.js';
 import { appResult } from '../support/page-log.js';
 import { STANDARD_FILES } from '../support/site.js';
@@ -24,34 +23,6 @@ window.__result = { ids: all.map((m) => m.id), lengths: all.map((m) => m.pad.len
 for (let i = 0; i < COUNT; i++) FILES[`m${i}.mjs`] = `export default { id: ${i}, pad: '${String(i).repeat(SIZE)}' };\n`;
 const MODULES = Array.from({ length: COUNT }, (_, i) => `/m${i}.mjs`);
 const RIGHT = { ids: [...Array(COUNT).keys()], lengths: Array(COUNT).fill(SIZE) };
-
-describe('BodyMemory', () => {
-  const body = (n: number) => new ArrayBuffer(n);
-
-  test('holds at most its byte budget, dropping the least recently used first', () => {
-    const memory = new BodyMemory(100);
-    memory.set('a', body(40));
-    memory.set('b', body(40));
-    memory.get('a'); // a is now the most recent
-    memory.set('c', body(40));
-    expect(memory.bytes).toBe(80);
-    expect(memory.get('b')).toBeUndefined();
-    expect(memory.get('a')?.byteLength).toBe(40);
-    expect(memory.get('c')?.byteLength).toBe(40);
-  });
-
-  test('a body larger than the budget is not kept; replacing and deleting keep the count right', () => {
-    const memory = new BodyMemory(100);
-    memory.set('a', body(30));
-    memory.set('huge', body(101));
-    expect(memory.get('huge')).toBeUndefined();
-    memory.set('a', body(50));
-    expect(memory.bytes).toBe(50);
-    memory.delete('a');
-    memory.delete('a');
-    expect(memory.bytes).toBe(0);
-  });
-});
 
 const h = browserSuite();
 

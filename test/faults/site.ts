@@ -4,8 +4,8 @@ import { listenLoopback, type LoopbackServer } from './loopback-server.js';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sirv from 'sirv';
-import { modrelayCacheHeaders } from '../../server/middleware.js';
-import { ownFilesHandler } from '../../server/own-files.js';
+import { modrelayCacheHeaders } from '../../server/http/middleware.js';
+import { ownFilesHandler } from '../../server/http/own-files.js';
 import { removeRoot, tempRoot } from '../support/temp.js';
 
 /**

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FolderWatch } from '../../server/folder-watch.js';
+import { FolderWatch } from '../../server/watch/folder-watch.js';
 import { removeRoot, tempRoot } from '../support/temp.js';
 import { poll } from '../support/wait.js';
 

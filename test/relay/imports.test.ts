@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { lexerReady, staticImports } from '../../server/imports.js';
+import { lexerReady, staticImports } from '../../server/files/imports.js';
 
 beforeAll(() => lexerReady);
 

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { realpath, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { checkUrlPath, confine, hasAllowedExtension } from '../../server/paths.js';
+import { hasExtension } from '../../protocol/file-types.js';
+import { checkUrlPath, confine } from '../../server/files/paths.js';
 import { removeRoot, tempRoot } from '../support/temp.js';
 
 describe('checkUrlPath', () => {
@@ -29,16 +30,16 @@ describe('checkUrlPath', () => {
   });
 });
 
-describe('hasAllowedExtension', () => {
+describe('hasExtension', () => {
   it('matches the end of the last segment only, and never a bare extension', () => {
     const exts = ['.mjs', '.js'];
-    expect(hasAllowedExtension('/a.mjs', exts)).toBe(true);
-    expect(hasAllowedExtension('/a.js', exts)).toBe(true);
-    expect(hasAllowedExtension('/a.mjs.txt', exts)).toBe(false);
-    expect(hasAllowedExtension('/a.json', exts)).toBe(false);
-    expect(hasAllowedExtension('/dir.mjs/a', exts)).toBe(false);
-    expect(hasAllowedExtension('/.mjs', exts)).toBe(false);
-    expect(hasAllowedExtension('/a.MJS', exts)).toBe(false);
+    expect(hasExtension('/a.mjs', exts)).toBe(true);
+    expect(hasExtension('/a.js', exts)).toBe(true);
+    expect(hasExtension('/a.mjs.txt', exts)).toBe(false);
+    expect(hasExtension('/a.json', exts)).toBe(false);
+    expect(hasExtension('/dir.mjs/a', exts)).toBe(false);
+    expect(hasExtension('/.mjs', exts)).toBe(false);
+    expect(hasExtension('/a.MJS', exts)).toBe(false);
   });
 });
 

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createRelayInternal, type RelayInternals } from '../../server/relay.js';
-import { resolveRelayOptions } from '../../server/options.js';
+import { startRelay } from '../../server/http/relay-server.js';
+import { resolveRelayOptions } from '../../server/config/options.js';
 import { removeRoot, tempRoot } from '../support/temp.js';
 import { asModule, TestClient } from './helpers.js';
 
@@ -25,7 +25,7 @@ async function rewriteKeepingStat(file: string, content: string): Promise<void> 
 }
 
 let root: string;
-let relay: RelayInternals;
+let relay: Awaited<ReturnType<typeof startRelay>>;
 beforeEach(async () => {
   root = await tempRoot({
     'a.mjs': V1,
@@ -56,8 +56,8 @@ async function versions(paths: string[]): Promise<Record<string, string>> {
 
 describe('prewarm', () => {
   it('reads the root\'s modules at start-up, skipping node_modules', async () => {
-    relay = await createRelayInternal(resolveRelayOptions({ root, port: 0, watch: false }));
-    await relay.prewarmed;
+    relay = await startRelay(resolveRelayOptions({ root, port: 0, watch: false }));
+    await relay.relay.prewarmed;
     for (const file of ['a.mjs', 'deep/er/b.js', 'node_modules/pkg/c.mjs']) await rewriteKeepingStat(join(root, file), V2);
     expect(await versions(['/a.mjs', '/deep/er/b.js', '/node_modules/pkg/c.mjs'])).toEqual({
       '/a.mjs': 'v1', // read ahead: the in-place rewrite is invisible to a stat
@@ -67,8 +67,8 @@ describe('prewarm', () => {
   });
 
   it('is off with prewarm: false', async () => {
-    relay = await createRelayInternal(resolveRelayOptions({ root, port: 0, watch: false, prewarm: false }));
-    await relay.prewarmed;
+    relay = await startRelay(resolveRelayOptions({ root, port: 0, watch: false, prewarm: false }));
+    await relay.relay.prewarmed;
     await rewriteKeepingStat(join(root, 'a.mjs'), V2);
     expect(await versions(['/a.mjs'])).toEqual({ '/a.mjs': 'v2' });
   });

@@ -3,14 +3,14 @@ import { execFileSync } from 'node:child_process';
 import { mkdir, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createRelay, type Relay } from '../../server/index.js';
-import { asyncCalls, syncCalls } from '../../server/file-calls.js';
-import { ModuleStore } from '../../server/module-store.js';
-import { RELAY_DEFAULTS } from '../../server/options.js';
+import { asyncCalls, syncCalls } from '../../server/files/file-calls.js';
+import { FileStore } from '../../server/files/file-store.js';
+import { RELAY_DEFAULTS } from '../../server/config/options.js';
 import { removeRoot, tempRoot } from '../support/temp.js';
 import { asModule, errorCode, TestClient } from './helpers.js';
 
 /**
- * Every path rule of DESIGN.md, attacked over a real socket. Each attack must be refused
+ * Every path rule of server/files/paths.ts, attacked over a real socket. Each attack must be refused
  * with the right code, and the SAME connection must then still serve a valid request.
  * The secret outside the root exists, so a relay that followed the attack would serve it.
  */
@@ -113,7 +113,7 @@ describe("the watcher's blocking reads (server/file-calls.ts syncCalls)", () => 
   const pathAttacks = attacks.filter((attack): attack is [string, string, string] => typeof attack[1] === 'string' && attack[1].startsWith('/'));
 
   it.each(pathAttacks)('refuse %s (%j) with %s, as the promise API does', async (_rule, path, code) => {
-    const store = new ModuleStore(await realpath(root), RELAY_DEFAULTS.extensions, 1000);
+    const store = new FileStore(await realpath(root), RELAY_DEFAULTS.extensions, 1000);
     const now = await store.load(path, syncCalls);
     expect(now.ok ? 'served' : now.code).toBe(code);
     const later = await store.load(path, asyncCalls);
@@ -121,13 +121,13 @@ describe("the watcher's blocking reads (server/file-calls.ts syncCalls)", () => 
   });
 
   it('read a file without yielding to the event loop (the promise API yields)', async () => {
-    const store = new ModuleStore(await realpath(root), RELAY_DEFAULTS.extensions, 1000);
+    const store = new FileStore(await realpath(root), RELAY_DEFAULTS.extensions, 1000);
     const yielded = async (calls: typeof syncCalls) => {
       let ran = false;
       setImmediate(() => (ran = true));
       const outcome = await store.load('/lib/a.mjs', calls);
       store.invalidate('/lib/a.mjs');
-      expect(outcome.ok && Buffer.from(outcome.module.bytes).toString()).toBe('export const a = 1;\n');
+      expect(outcome.ok && Buffer.from(outcome.file.bytes).toString()).toBe('export const a = 1;\n');
       return ran;
     };
     expect(await yielded(syncCalls)).toBe(false);

@@ -42,12 +42,15 @@ async function broadcastsUntilSentinel(): Promise<(ModuleUpdated | ModuleRemoved
   for (;;) {
     const item = await client.next((received) => received.kind === 'json' && (received.message.type === 'module:updated' || received.message.type === 'module:removed'));
     const message = (item as { message: ModuleUpdated | ModuleRemoved }).message;
-    if (message.type === 'module:updated' && message.modules.some((module) => module.path === '/sentinel.mjs' && module.hash === sha256(content))) {
-      const others = message.modules.filter((module) => module.path !== '/sentinel.mjs');
-      if (others.length > 0) before.push({ type: 'module:updated', modules: others });
-      return before;
+    if (message.type === 'module:removed') {
+      before.push(message);
+      continue;
     }
-    before.push(message);
+    // writeFile truncates before it writes: a flush that reads the sentinel in between
+    // announces it empty first. That is the sentinel's own save, not a stray broadcast.
+    const others = message.modules.filter((module) => module.path !== '/sentinel.mjs');
+    if (others.length > 0) before.push({ type: 'module:updated', modules: others });
+    if (message.modules.some((module) => module.path === '/sentinel.mjs' && module.hash === sha256(content))) return before;
   }
 }
 

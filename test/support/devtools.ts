@@ -1,7 +1,7 @@
 import type { CDPSession, Page } from 'playwright-core';
 
 /**
- * DevTools' Application panel through CDP (see BROWSER-FACTS.md): the storage key of the
+ * DevTools' Application panel through CDP (the CDP domains Storage, CacheStorage and IndexedDB): the storage key of the
  * page's frame, then Cache Storage and IndexedDB as DevTools lists them.
  */
 export async function storageKeyOf(cdp: CDPSession): Promise<string> {

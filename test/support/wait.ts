@@ -56,3 +56,34 @@ export async function waitValidated(page: Page, timeout = 10_000): Promise<void>
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Runs `change` (a write, a delete) and resolves once the relay at `relayUrl` has announced
+ * `path` — its watcher saw the change — to a subscriber opened first. Bounded by `timeout`.
+ */
+export async function relayAnnounces(relayUrl: string, path: string, change: () => Promise<unknown>, timeout = 10_000): Promise<void> {
+  const { default: WebSocket } = await import('ws');
+  const ws = new WebSocket(relayUrl);
+  try {
+    const heard = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`the relay did not announce ${path} within ${timeout} ms`)), timeout);
+      ws.on('error', reject);
+      ws.on('message', (data: Buffer, isBinary: boolean) => {
+        if (isBinary) return;
+        const message = JSON.parse(data.toString()) as { type: string; modules?: { path: string }[]; paths?: string[] };
+        if (message.modules?.some((entry) => entry.path === path) || message.paths?.includes(path)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    await new Promise<void>((resolve, reject) => {
+      ws.once('message', () => resolve()); // hello: subscribed before the change
+      ws.once('error', reject);
+    });
+    await change();
+    await heard;
+  } finally {
+    ws.close();
+  }
+}

@@ -1,0 +1,97 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { ModuleRemoved, ModuleUpdated } from '../../protocol/wire.js';
+import { openConnection, type Connection, type ConnectionContext } from './connection.js';
+import type { HostAllowlist } from '../access/hosts.js';
+import type { Log } from '../config/log.js';
+import type { OriginAllowlist } from '../access/origins.js';
+import type { ChangeBatch } from '../watch/changes.js';
+import { refuseUpgrade } from '../access/refuse-upgrade.js';
+
+/**
+ * The relay's WebSocket side: upgrades checked against the Host and Origin allowlists, one
+ * `Connection` per socket, and broadcasts of the watcher's changes to all of them.
+ */
+export class Sockets {
+  /** The last announced changes, newest first (the status report shows them). */
+  readonly changes: { at: string; path: string; change: 'updated' | 'removed' }[] = [];
+  /** Each socket's connection, so broadcasts queue behind its answers (see Connection.notify). */
+  private readonly connections = new WeakMap<WebSocket, Connection>();
+  private readonly wss: WebSocketServer;
+
+  constructor(
+    private readonly hosts: HostAllowlist,
+    private readonly origins: OriginAllowlist,
+    private readonly context: ConnectionContext,
+    maxPayload: number,
+    private readonly log: Log,
+  ) {
+    // permessage-deflate is off: slow and memory-fragmenting under concurrency (nodejs/node#8871),
+    // and pointless on loopback. `noServer` so the upgrade is checked here, not in verifyClient.
+    this.wss = new WebSocketServer({ noServer: true, maxPayload, perMessageDeflate: false });
+  }
+
+  /** The HTTP server's 'upgrade' listener. */
+  upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => {});
+    const { host, origin } = request.headers;
+    const refusal = !this.hosts.allows(host)
+      ? `Host ${host} is not allowed (add it with --allowed-host)`
+      : !this.origins.allows(origin)
+        ? `Origin ${origin} is not allowed (add it with --allow-origin)`
+        : null;
+    if (refusal) {
+      this.log.warn(!this.hosts.allows(host) ? `Host ${host} refused: add --allowed-host ${hostname(host)}` : `origin ${origin} refused: add --allow-origin ${origin}`);
+      refuseUpgrade(socket, `modrelay: ${refusal}.\n`);
+      return;
+    }
+    this.wss.handleUpgrade(request, socket, head, (ws: WebSocket) => {
+      const who = origin ?? 'a client without Origin';
+      this.log.info(`connected: ${who} (${this.wss.clients.size} connected)`);
+      ws.once('close', () => this.log.info(`disconnected: ${who} (${this.wss.clients.size} connected)`));
+      this.connections.set(ws, openConnection(ws, this.context));
+    });
+  }
+
+  broadcast(batch: ChangeBatch): void {
+    const frames: string[] = [];
+    if (batch.updated.length > 0) frames.push(JSON.stringify({ type: 'module:updated', modules: batch.updated } satisfies ModuleUpdated));
+    if (batch.removed.length > 0) frames.push(JSON.stringify({ type: 'module:removed', paths: batch.removed } satisfies ModuleRemoved));
+    let told = 0;
+    for (const client of this.wss.clients) {
+      const connection = this.connections.get(client);
+      if (client.readyState !== client.OPEN || !connection) continue;
+      for (const frame of frames) connection.notify(frame);
+      told++;
+    }
+    const clients = `${told} client${told === 1 ? '' : 's'} told`;
+    const at = new Date().toISOString();
+    for (const { path } of batch.updated) {
+      this.log.info(`updated ${path} (${clients})`);
+      this.changes.unshift({ at, path, change: 'updated' });
+    }
+    for (const path of batch.removed) {
+      this.log.info(`removed ${path} (${clients})`);
+      this.changes.unshift({ at, path, change: 'removed' });
+    }
+    this.changes.length = Math.min(this.changes.length, 20);
+  }
+
+  get size(): number {
+    return this.wss.clients.size;
+  }
+
+  close(): void {
+    for (const client of this.wss.clients) client.terminate();
+    this.wss.close();
+  }
+}
+
+function hostname(host: string | undefined): string {
+  try {
+    return new URL(`http://${host}`).hostname;
+  } catch {
+    return String(host);
+  }
+}

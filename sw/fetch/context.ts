@@ -1,0 +1,22 @@
+import type { FilePath, Hash } from '../../protocol/wire.js';
+import type { CacheStorageStore } from '../cache/cache-storage-store.js';
+import type { Epochs } from '../kit/epochs.js';
+import type { RelayAnswers } from '../relay/relay-answers.js';
+
+/** What answering a fetch needs of the worker (sw/engine.ts provides it). */
+export interface FetchContext {
+  /** ms a fetch waits for the relay before it asks plain HTTP. */
+  readonly budget: number;
+  /** URL prefix and extensions the worker answers (route.ts). */
+  readonly scope: string;
+  readonly extensions: readonly string[];
+  readonly epochs: Epochs;
+  /** Paths the relay does not serve: network-first. */
+  readonly refused: ReadonlySet<FilePath>;
+  readonly cache: CacheStorageStore;
+  readonly relay: RelayAnswers;
+  /** Asks the relay to vouch for bytes that came over HTTP. */
+  confirm(path: FilePath, hash: Hash): void;
+  /** Whether the relay would serve `path` (its extension is on the list). */
+  serves(path: FilePath): boolean;
+}

@@ -1,0 +1,49 @@
+import { JS_CONTENT_TYPE } from '../../protocol/defaults.js';
+import type { FilePath } from '../../protocol/wire.js';
+import { sha256Hex } from '../kit/hash.js';
+import type { Lifetime } from '../kit/lifetime.js';
+import type { FetchContext } from './context.js';
+import { bodyResponse } from './response.js';
+
+/**
+ * Plain HTTP, as if no worker were there, plus a copy for offline use. The body is read
+ * whole and hashed here (a truncated body makes `arrayBuffer()` reject, so it is never
+ * cached); anything but a plain 200 passes through untouched and uncached. The copy is a
+ * network-first `shell` entry until the relay confirms its hash (validation.ts): the relay
+ * only broadcasts changes to files it serves, so it must vouch before cache-first use.
+ */
+export async function fromNetwork(
+  ctx: FetchContext, request: Request, url: string, path: FilePath | null, lifetime: Lifetime,
+): Promise<Response> {
+  const key = path ?? url;
+  const epoch = ctx.epochs.of(key);
+  const response = await fetchOrCached(ctx, request, url);
+  // (A cached copy is a constructed Response, type 'default': it passes through too.)
+  if (response.status !== 200 || response.redirected || response.type !== 'basic') return response;
+  const bytes = await response.arrayBuffer();
+  const v = {
+    path: key, hash: await sha256Hex(bytes), bytes, epoch,
+    contentType: response.headers.get('content-type') ?? JS_CONTENT_TYPE,
+  };
+  // The same bytes are cached already (perhaps pushed by the relay meanwhile): keep that entry.
+  if (ctx.cache.get(url)?.hash !== v.hash) {
+    lifetime.waitUntil(ctx.cache.put(url, v, 'network', 'shell').then((stored) => {
+      if (stored && path !== null && ctx.serves(path)) ctx.confirm(path, v.hash);
+    }));
+  }
+  return bodyResponse(v, 'network');
+}
+
+/**
+ * `fetch`, or when the network fails (offline, server gone) the last cached copy of `url`,
+ * validated or not: what an offline load gets. With no copy the network's error stands.
+ */
+export async function fetchOrCached(ctx: FetchContext, request: Request, url: string): Promise<Response> {
+  try {
+    return await fetch(request);
+  } catch (error) {
+    const hit = await ctx.cache.read(url);
+    if (hit) return bodyResponse({ ...hit.meta, bytes: hit.bytes }, 'cache');
+    throw error;
+  }
+}
