@@ -1,5 +1,5 @@
 /**
- * The page's side of `store: 'http-cache'` (see sw/http-cache-store.ts): ask the worker to make
+ * The page's side of `store: 'http-cache'` (see sw/http-cache/http-cache-store.ts): ask the worker to make
  * the HTTP-cache copies current before the app imports, evict what changed from Blink's
  * memory cache, and report the modules the page loads so the worker copies them.
  */

@@ -184,7 +184,7 @@ export interface SwToPageEvents {
   'store:state': { state: HttpCacheState };
 }
 
-/** The HTTP-cache store as a whole (sw/http-cache-store.ts `state()`). */
+/** The HTTP-cache store as a whole (sw/http-cache/http-cache-store.ts `state()`). */
 export type HttpCacheState = 'pending' | 'ready' | 'unsupported';
 
 /** The worker's link to the relay, as the page is told it. */

@@ -43,7 +43,7 @@ export function ownFilesHandler(relayUrl: () => string): (request: IncomingMessa
 /**
  * A built file with a content hash ETag and `no-cache`, so a rebuild is seen on the next load;
  * `immutable` to the worker's copy request (protocol/http-cache.ts), which the routed version
- * makes of the client and revalidates after every load (sw/client-copy.ts).
+ * makes of the client and revalidates after every load (sw/http-cache/client-copy.ts).
  */
 function sendBuilt(request: IncomingMessage, response: ServerResponse, body: Buffer, contentType: string): void {
   const etag = `"${createHash('sha256').update(body).digest('hex')}"`;

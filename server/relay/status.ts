@@ -21,7 +21,7 @@ export interface StatusReport {
  * The status as JSON, or as a small HTML page for a browser asking for one. What it shows
  * depends on who asks (cross-origin.ts): the whole report to the developer (same origin, a
  * typed URL, curl) and to allowed origins, which also get `originAllowed: true` and CORS (the
- * worker asks the relay's port why its socket does not connect, sw/relay-state.ts); a foreign
+ * worker asks the relay's port why its socket does not connect, sw/relay/relay-state.ts); a foreign
  * origin gets a 403 with the version and `originAllowed: false` only — never the root folder or
  * the names of the files being edited — and no CORS, so a page there cannot read even that.
  */

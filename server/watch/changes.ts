@@ -31,7 +31,7 @@ const SETTLE_MS = 110;
 
 /**
  * A quick flush of at most this many paths (one save, a formatter's few) reads them with
- * blocking calls (server/file-calls.ts): they are announced before whatever other I/O the
+ * blocking calls (server/files/file-calls.ts): they are announced before whatever other I/O the
  * process has queued. Larger flushes (a checkout, a build) use the promise API.
  */
 const MAX_SYNC_PATHS = 4;

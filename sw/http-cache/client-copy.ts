@@ -8,7 +8,7 @@
  * load instead (a 304 when current) and the page then takes the current copy into Blink's
  * memory cache (client/index.ts), so a changed client — a new modrelay, a relay on another
  * port — runs from the load after the one that noticed it. A version without static routes
- * revalidates modrelay's own files whenever it fetches them (fetch-module.ts), which also
+ * revalidates modrelay's own files whenever it fetches them (sw/fetch/fetch-file.ts), which also
  * replaces such a copy with the server's `no-cache` answer.
  */
 import { CLIENT_PATH } from '../../protocol/defaults.js';

@@ -9,7 +9,7 @@ const PROBE_MS = 2000;
  * Why the socket does not connect. A browser does not tell a refused WebSocket upgrade (403)
  * from a relay that is down: both are a close with code 1006. So the worker asks the relay's
  * HTTP status endpoint (`/@modrelay/status` on the socket's port). An allowed origin reads it
- * (CORS); a refused one is not given CORS (server/cross-origin.ts), so its read fails like a
+ * (CORS); a refused one is not given CORS (server/access/cross-origin.ts), so its read fails like a
  * relay that is down — but a `no-cors` request still gets an (opaque) answer from a relay that
  * is up, which tells the two apart without the relay telling a refused origin anything.
  */

@@ -113,7 +113,7 @@ describe("store: 'http-cache'", () => {
     const timings = await moduleTimings(page);
     for (const path of MODULES) expect(timings[path], path).toEqual(FROM_HTTP_CACHE);
     // So does modrelay's own client: the worker copies it too, and revalidates it after
-    // each load (sw/client-copy.ts).
+    // each load (sw/http-cache/client-copy.ts).
     expect(timings['/@modrelay/client.mjs']).toEqual(FROM_HTTP_CACHE);
     const served = await log.byPath();
     for (const path of MODULES) expect(served.get(path)?.fromSW, path).toBe(false);
@@ -190,8 +190,8 @@ describe("store: 'http-cache'", () => {
     expect(proxy.stats.log).toEqual(['delay /', 'delay /']); // the frame's page and the reload's, both through the old version
     holdPage = false;
     // The old version goes idle (and the routed one activates) once no page needs it and it
-    // finished what it was doing: a report it was copying for (bounded: sw/messages.ts) or a
-    // load it was waiting out (sw/loads.ts). A page it still controls keeps it up to its idle
+    // finished what it was doing: a report it was copying for (bounded: sw/pages/messages.ts) or a
+    // load it was waiting out (sw/fetch/loads.ts). A page it still controls keeps it up to its idle
     // timeout (30 s).
     const cdp = await page.context().newCDPSession(page);
     let routedActive = false;
@@ -397,7 +397,7 @@ describe("store: 'http-cache'", () => {
     expect(await appResult(page)).toMatchObject({ value: 'v2', stable: 'stable' });
     // Both stores hold module paths here: the HTTP cache the app's modules, Cache Storage the
     // boot script. One round trip validates them all: the first check lists every one. (A
-    // later one may confirm what was fetched or copied over HTTP since: sw/validation.ts.)
+    // later one may confirm what was fetched or copied over HTTP since: sw/relay/validation.ts.)
     expect(tap!.stats.connections).toBe(1);
     expect(tap!.stats.checks[0]).toEqual(expect.arrayContaining(MODULES));
   });

@@ -10,7 +10,7 @@ import { sha256 } from '../support/sha256.js';
 import { removeRoot, tempRoot } from '../support/temp.js';
 import { asModule, TestClient } from './helpers.js';
 
-/** Runs the real CLI (bin/modrelay.js → dist/server/cli.js): `npm run build` first (npm test does). */
+/** Runs the real CLI (bin/modrelay.js → dist/server/cli/cli.js): `npm run build` first (npm test does). */
 const BIN = fileURLToPath(new URL('../../bin/modrelay.js', import.meta.url));
 
 interface Run {

@@ -109,7 +109,7 @@ describe('module:request path rules', () => {
   });
 });
 
-describe("the watcher's blocking reads (server/file-calls.ts syncCalls)", () => {
+describe("the watcher's blocking reads (server/files/file-calls.ts syncCalls)", () => {
   const pathAttacks = attacks.filter((attack): attack is [string, string, string] => typeof attack[1] === 'string' && attack[1].startsWith('/'));
 
   it.each(pathAttacks)('refuse %s (%j) with %s, as the promise API does', async (_rule, path, code) => {
