@@ -11,6 +11,9 @@ const { version } = JSON.parse(readFileSync(new URL('./package.json', import.met
  *                              bundle their own Workbox worker: self-contained (Workbox,
  *                              idb-keyval and partysocket inside, `process.env.NODE_ENV`
  *                              replaced), so the app's bundler needs no `define`.
+ * `vite build --mode worker` → dist/worker.mjs, the hooks for an app's own plain worker
+ *                              (sw/hooks.ts), to bundle; `--mode worker-classic` →
+ *                              dist/worker.js, the same for `importScripts` (`self.modrelay`).
  * `vitest`                   → the test suites (node environment; browser tests drive
  *                              Debian's Chromium through playwright-core).
  */
@@ -18,6 +21,8 @@ const LIBRARIES = {
   sw: { entry: 'sw/main.ts', formats: ['iife' as const], name: 'modrelaySw', fileName: () => 'sw.js' },
   client: { entry: 'client/index.ts', formats: ['es' as const], fileName: () => 'client.mjs' },
   strategy: { entry: 'sw/strategy.ts', formats: ['es' as const], fileName: () => 'strategy.mjs' },
+  worker: { entry: 'sw/hooks.ts', formats: ['es' as const], fileName: () => 'worker.mjs' },
+  'worker-classic': { entry: 'sw/hooks.ts', formats: ['iife' as const], name: 'modrelay', fileName: () => 'worker.js' },
 };
 
 export default defineConfig(({ mode }) => ({

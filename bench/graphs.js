@@ -8,7 +8,7 @@ import { cp, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { init, parse } from 'es-module-lexer';
-import { writeAppGraph } from './app-graph.js';
+import { APP_HEADERS, writeAppGraph } from './app-graph.js';
 
 /**
  * @typedef {object} Graph
@@ -17,6 +17,7 @@ import { writeAppGraph } from './app-graph.js';
  * @property {string} mount       URL folder the copy is served under ("src" → /src/...)
  * @property {string} entry       entry module, relative to the mount
  * @property {(dir: string) => Promise<void>} [write]  writes the graph instead of copying `source`
+ * @property {Record<string, string>} [headers]  headers every server sends with the graph's files (the app's cross-origin isolation)
  */
 
 // three's `exports` hides package.json from require.resolve, so locate packages directly.
@@ -29,8 +30,9 @@ export const GRAPHS = [
   { name: 'three', source: path.join(packageDir('three'), 'src'), mount: 'src', entry: 'Three.js' },
   // lodash-es's index is its `main`, lodash.js; it re-exports ~640 one-function modules.
   { name: 'lodash-es', source: packageDir('lodash-es'), mount: 'lodash-es', entry: 'lodash.js' },
-  // An app, not a library: 50 modules, half inside a module Worker, plus JSON and CSS (app-graph.js).
-  { name: 'app', source: '', mount: 'app', entry: 'main.mjs', write: writeAppGraph },
+  // An app, not a library: 50 modules, half inside a module Worker started as `main.mjs#<time>`
+  // that imports its piece with a fragment too, plus JSON and CSS, cross-origin isolated (app-graph.js).
+  { name: 'app', source: '', mount: 'app', entry: 'main.mjs', write: writeAppGraph, headers: APP_HEADERS },
   // lucide's ESM entry re-exports every icon, one module each: 2,000+ modules.
   { name: 'lucide', source: path.join(packageDir('lucide'), 'dist', 'esm'), mount: 'lucide', entry: 'lucide.mjs' },
 ];

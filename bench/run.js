@@ -124,23 +124,24 @@ try {
       bytes: [...modules.values()].reduce((sum, m) => sum + m.size, 0),
       leaf,
     };
+    const headers = graph.headers ?? {};
     const proxyPorts = caddyAvailable ? { nocache: await freePort(), modrelay: await freePort() } : null;
     /** @param {string} cmd @param {Record<string, unknown>} a */
     const start = (cmd, a) => host.call(cmd, a).catch((e) => ({ error: errorText(e) }));
     /** @type {Record<string, any>} */
     const servers = {
-      immutable: await start('static', { root: sites.immutable.root, cache: 'immutable' }),
-      nocache: await start('static', { root: sites.nocache.root, cache: 'no-cache' }),
-      vite: await start('vite', { root: sites.vite.root }),
+      immutable: await start('static', { root: sites.immutable.root, cache: 'immutable', headers }),
+      nocache: await start('static', { root: sites.nocache.root, cache: 'no-cache', headers }),
+      vite: await start('vite', { root: sites.vite.root, headers }),
       modrelay: await start('modrelay', {
-        root: sites.modrelay.root,
+        root: sites.modrelay.root, headers,
         ...(proxyPorts ? { allowOrigins: [`http://127.0.0.1:${proxyPorts.modrelay}`] } : {}),
       }),
-      'modrelay-edit': await start('modrelay', { root: sites['modrelay-edit'].root }),
-      'modrelay-cs-edit': await start('modrelay', { root: sites['modrelay-cs-edit'].root }),
-      'modrelay-hot': await start('modrelay', { root: sites['modrelay-hot'].root }),
-      'modrelay-cs-hot': await start('modrelay', { root: sites['modrelay-cs-hot'].root }),
-      'vite-hot': await start('vite', { root: sites['vite-hot'].root }),
+      'modrelay-edit': await start('modrelay', { root: sites['modrelay-edit'].root, headers }),
+      'modrelay-cs-edit': await start('modrelay', { root: sites['modrelay-cs-edit'].root, headers }),
+      'modrelay-hot': await start('modrelay', { root: sites['modrelay-hot'].root, headers }),
+      'modrelay-cs-hot': await start('modrelay', { root: sites['modrelay-cs-hot'].root, headers }),
+      'vite-hot': await start('vite', { root: sites['vite-hot'].root, headers }),
     };
     if (proxyPorts) {
       servers['proxy-nocache'] = servers.nocache.error ? servers.nocache

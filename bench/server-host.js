@@ -49,15 +49,16 @@ function listen(server) {
  * Static files with sirv: `immutable` (max-age one year, the floor) or `no-cache` with
  * ETag/304 (plain development HTTP). The HTML page is always `no-cache`, so a reload
  * asks for it again and only the modules' policy differs.
- * @param {{ root: string, cache: 'immutable' | 'no-cache' }} args
+ * @param {{ root: string, cache: 'immutable' | 'no-cache', headers?: Record<string, string> }} args
  */
-async function startStatic({ root, cache }) {
+async function startStatic({ root, cache, headers = {} }) {
   const counts = emptyCounts();
   const files = sirv(root, {
     dev: false,
     etag: true,
     ...(cache === 'immutable' ? { maxAge: 31536000, immutable: true } : {}),
     setHeaders: (res, pathname) => {
+      for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
       if (cache === 'no-cache' || pathname.endsWith('.html') || pathname === '/') res.setHeader('Cache-Control', 'no-cache');
     },
   });
@@ -75,9 +76,9 @@ async function startStatic({ root, cache }) {
 /**
  * Vite's dev server over the same files. Imports are relative, so no dependency
  * optimisation is involved; its cache folder stays inside the temporary site.
- * @param {{ root: string }} args
+ * @param {{ root: string, headers?: Record<string, string> }} args
  */
-async function startVite({ root }) {
+async function startVite({ root, headers = {} }) {
   const { createServer } = await import('vite');
   const counts = emptyCounts();
   const server = await createServer({
@@ -89,7 +90,7 @@ async function startVite({ root }) {
     clearScreen: false,
     appType: 'mpa',
     optimizeDeps: { noDiscovery: true, include: [] },
-    server: { host: '127.0.0.1', port: 0, strictPort: true },
+    server: { host: '127.0.0.1', port: 0, strictPort: true, headers },
     plugins: [{
       name: 'modrelay-bench-count',
       // Registered before Vite's own middlewares, so it sees every request.
@@ -103,11 +104,11 @@ async function startVite({ root }) {
 
 /**
  * modrelay's embedded server (static HTTP + /sw.js + client + relay) through its Node API.
- * @param {{ root: string, allowOrigins?: string[] }} args
+ * @param {{ root: string, allowOrigins?: string[], headers?: Record<string, string> }} args
  */
-async function startModrelay({ root, allowOrigins }) {
+async function startModrelay({ root, allowOrigins, headers = {} }) {
   const { serve } = await import('../dist/server/index.js');
-  const server = await serve({ root, port: 0, relayPort: 0, ...(allowOrigins ? { allowOrigins } : {}) });
+  const server = await serve({ root, port: 0, relayPort: 0, headers, ...(allowOrigins ? { allowOrigins } : {}) });
   return {
     url: server.url,
     relayUrl: server.relay.url,

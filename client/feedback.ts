@@ -1,9 +1,12 @@
-import type { RelayState, SwToPageEvents } from '../protocol/wire.js';
+import type { RelayState, StoreStatus, SwToPageEvents } from '../protocol/page-messages.js';
 
 /** The version this client was built as (vite.config.ts). */
 declare const __MODRELAY_VERSION__: string;
 
 type Status = SwToPageEvents['relay:status'];
+
+/** What happens to files while the relay cannot be reached (sw/fetch/fetch-file.ts). */
+const WITHOUT_RELAY = 'Meanwhile files come over plain HTTP, and from the worker\'s copies when the network fails too.';
 
 /** Errors that mean the app's modules did not load: a parse error, a missing export or module. */
 const LOAD_ERRORS = /SyntaxError|does not provide an export|Failed to fetch dynamically imported module|Failed to resolve module specifier/;
@@ -16,7 +19,10 @@ const LOAD_ERRORS = /SyntaxError|does not provide an export|Failed to fetch dyna
 export class Feedback {
   /** The worker's link as last reported ('connecting' until the worker says). */
   state: RelayState = 'connecting';
+  /** The worker's store as it last said (`relay:status`, `store:state`). */
+  store: StoreStatus | null = null;
   private warnedVersion = false;
+  private readonly saidReasons = new Set<string>();
 
   constructor(private readonly relayUrl: string, private readonly overlay: boolean) {}
 
@@ -24,13 +30,30 @@ export class Feedback {
     console.info(`[modrelay] ${removed ? 'removed' : 'updated'} ${new URL(url).pathname}`);
   }
 
+  /**
+   * The worker said which store answers and why: a `modrelay:store` event when that changed,
+   * and a console line once per reason the fast path is off (a warning when it cannot engage
+   * here, a note while it is on its way or was not asked for).
+   */
+  storeSaid(store: StoreStatus): void {
+    const changed = JSON.stringify(store) !== JSON.stringify(this.store);
+    this.store = store;
+    if (changed) dispatchEvent(new CustomEvent('modrelay:store', { detail: store }));
+    if (store.reason === null || this.saidReasons.has(store.reason)) return;
+    this.saidReasons.add(store.reason);
+    const line = `[modrelay] warm loads are answered by the ${store.answering === 'worker' ? 'worker, not the browser\'s HTTP cache' : 'browser\'s HTTP cache'} (store ${store.store}, ${store.state}): ${store.reason}`;
+    if (store.state === 'unsupported') console.warn(line);
+    else console.info(line);
+  }
+
   status(status: Status): void {
+    this.storeSaid(status.store);
     const before = this.state;
     this.state = status.state;
     if (status.state !== before && status.state === 'origin-refused') {
-      console.warn(`[modrelay] the relay at ${this.relayUrl} refused this page's origin: start it with --allow-origin ${location.origin}. Files come over plain HTTP meanwhile.`);
+      console.warn(`[modrelay] the relay at ${this.relayUrl} refused this page's origin: start it with --allow-origin ${location.origin}. ${WITHOUT_RELAY}`);
     } else if (status.state !== before && status.state === 'relay-unreachable') {
-      console.warn(`[modrelay] the relay at ${this.relayUrl} is unreachable (is \`modrelay relay\` or \`modrelay serve\` running?). Files come over plain HTTP meanwhile.`);
+      console.warn(`[modrelay] the relay at ${this.relayUrl} is unreachable (is \`modrelay relay\` or \`modrelay serve\` running?). ${WITHOUT_RELAY}`);
     } else if (status.state === 'connected' && before !== 'connected' && before !== 'connecting') {
       console.info(`[modrelay] connected to the relay at ${this.relayUrl}`);
     }

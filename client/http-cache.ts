@@ -5,7 +5,7 @@
  */
 import { OWN_PATH_PREFIX } from '../protocol/defaults.js';
 import { hasExtension } from '../protocol/file-types.js';
-import type { HttpCacheState } from '../protocol/wire.js';
+import type { StoreStatus } from '../protocol/page-messages.js';
 import { ask } from './post.js';
 
 /** When this tab last evicted what changed (the worker's clock): the next `since`. */
@@ -78,7 +78,7 @@ function fromHttpCache(entry: PerformanceResourceTiming): boolean {
  * with the store's state (`onState`). Started before the app imports: Resource Timing's buffer
  * keeps only 250 entries.
  */
-export function reportModules(extensions: readonly string[], controlled: Promise<unknown>, onState: (state: HttpCacheState) => void): void {
+export function reportModules(extensions: readonly string[], controlled: Promise<unknown>, onState: (store: StoreStatus) => void): void {
   if (typeof PerformanceObserver === 'undefined') return;
   const scope = `${location.origin}/`;
   let urls: string[] = [];
@@ -86,7 +86,7 @@ export function reportModules(extensions: readonly string[], controlled: Promise
   let timer: ReturnType<typeof setTimeout> | undefined;
   const send = () => {
     if (urls.length === 0) return;
-    void ask({ source: 'modrelay', type: 'store:seen', urls, fromCache }).then((reply) => onState(reply.state));
+    void ask({ source: 'modrelay', type: 'store:seen', urls, fromCache }).then(onState);
     urls = [];
     fromCache = [];
   };

@@ -13,8 +13,9 @@
 import { RELAY_PORT, RELAY_URL_PLACEHOLDER } from '../protocol/defaults.js';
 import { CLIENT_OPTIONS, DEFAULT_STORE, type StoreName } from '../protocol/client-options.js';
 import { encodeScriptUrl } from '../protocol/sw-url.js';
-import type { RelayState } from '../protocol/wire.js';
+import type { RelayState, StoreStatus } from '../protocol/page-messages.js';
 import { Feedback } from './feedback.js';
+import { earlyModules, earlyModulesMessage, otherWorker, otherWorkerMessage } from './checks.js';
 import { listen, started } from './notices.js';
 import { evict, prepareHttpCache, reportModules } from './http-cache.js';
 import { followStoreState, isRouted } from './versions.js';
@@ -86,11 +87,19 @@ export interface ModuleRelayRegistration {
    * how to fix it).
    */
   relayState(): RelayState;
+  /**
+   * Which store answers this page's files and why, as the worker last said (also a
+   * `modrelay:store` event on `window` when it changes): `answering` is `http-cache` once the
+   * browser's HTTP cache answers warm loads, `worker` otherwise, with the `reason` the fast path
+   * is not on. Null until the worker has said.
+   */
+  store(): StoreStatus | null;
 }
 
 declare global {
   interface WindowEventMap {
     'modrelay:update': CustomEvent<ModuleUpdate>;
+    'modrelay:store': CustomEvent<StoreStatus>;
   }
 }
 
@@ -127,13 +136,21 @@ export async function registerModuleRelay(options: ModuleRelayClientOptions = {}
   const relayUrl = o.relayUrl ?? defaultRelayUrl();
   const feedback = new Feedback(relayUrl, o.overlay);
   // What every answer below carries besides its status.
-  const common = { onUpdate, relayState: () => feedback.state };
+  const common = { onUpdate, relayState: () => feedback.state, store: () => feedback.store };
   if (!('serviceWorker' in navigator)) return { status: 'unsupported', ...common };
   const container = navigator.serviceWorker;
   const httpCache = (o.store ?? DEFAULT_STORE) === 'http-cache';
   // The version that controls this load stays: registering its own URL again changes nothing.
   // A load the browser left uncontrolled (a hard reload) keeps the registration's newest one.
-  const routed = httpCache && isRouted(container.controller ?? newest(await container.getRegistration(o.scope)));
+  const existing = await container.getRegistration(o.scope);
+  const routed = httpCache && isRouted(container.controller ?? newest(existing));
+  const other = otherWorker(existing, o.swUrl, o.scope);
+  if (other !== null) {
+    const message = otherWorkerMessage(other, o.scope);
+    console.warn(message);
+    return { status: 'failed', error: new Error(message), ...common };
+  }
+  const firstVisit = !container.controller;
   const scriptUrl = (asRouted: boolean) => encodeScriptUrl(o.swUrl, { ...o, relayUrl, routed: asRouted });
   listen(container, feedback, o.reloadOnUpdate, o.hotStylesheets, httpCache);
 
@@ -144,11 +161,12 @@ export async function registerModuleRelay(options: ModuleRelayClientOptions = {}
     else container.addEventListener('controllerchange', () => resolve('controlled'), { once: true });
   });
   if (httpCache) {
-    reportModules(o.extensions ?? CLIENT_OPTIONS.extensions.default, whenControlled, (state) => {
+    reportModules(o.extensions ?? CLIENT_OPTIONS.extensions.default, whenControlled, (store) => {
       // The worker revalidated its copy of this client (sw/http-cache/client-copy.ts): take the
       // current one into Blink's memory cache, which would otherwise serve this tab's next load.
       if (isRouted(container.controller)) void evict([import.meta.url]);
-      followStoreState(container, state, scriptUrl, o.scope);
+      feedback.storeSaid(store);
+      if (store.state !== 'off') followStoreState(container, store.state, scriptUrl, o.scope);
     });
   }
   try {
@@ -156,15 +174,17 @@ export async function registerModuleRelay(options: ModuleRelayClientOptions = {}
     // Only the routed version lets the HTTP cache answer imports: make its copies current
     // first. When it controls this load already, the worker prepares while that resolves.
     const preparing = () => (httpCache && isRouted(container.controller) ? prepareHttpCache() : undefined);
-    const early = preparing();
+    const preparedEarly = preparing();
     const registration = await Promise.race([registering, timedOut]);
     if (registration === 'timeout') return { status: 'timeout', ...common };
     if (!container.controller && bypassed(registration)) return { status: 'bypassed', registration, ...common };
     const controlled = await Promise.race([whenControlled, timedOut]);
     if (controlled === 'controlled') {
-      started(o.heartbeatMs, feedback);
+      started(o.heartbeatMs, feedback, o.swUrl);
+      const early = firstVisit ? earlyModules(performance.now(), import.meta.url) : [];
+      if (early.length > 0) console.warn(earlyModulesMessage(early));
       // Claimed by the routed version while loading (it activated meanwhile): prepare now.
-      const prepared = early ?? preparing();
+      const prepared = preparedEarly ?? preparing();
       if (prepared && (await Promise.race([prepared, timedOut])) !== 'ready') {
         await timedOut; // reloading, or the worker did not answer in time: the page goes on over HTTP
         return { status: 'timeout', registration, ...common };

@@ -1,14 +1,26 @@
-import type { SwToPageMessage } from '../protocol/wire.js';
+import type { SwToPageMessage } from '../protocol/page-messages.js';
+import { silentWorkerMessage } from './checks.js';
 import type { Feedback } from './feedback.js';
 import { evict } from './http-cache.js';
 import { ask, post } from './post.js';
 import { swapStylesheet } from './stylesheets.js';
 import { isRouted } from './versions.js';
 
-/** Once controlled: cache what loaded before (offline boots), learn how the link is, keep the worker awake. */
-export function started(heartbeatMs: number, feedback: Feedback): void {
+/** A worker that has not answered `status` within this long is not modrelay's. */
+const SILENT_MS = 3000;
+
+/**
+ * Once controlled: cache what loaded before (offline boots), learn how the link is (a worker
+ * that never answers is the app's own without modrelay: said once), keep the worker awake.
+ */
+export function started(heartbeatMs: number, feedback: Feedback, swUrl: string): void {
   post({ source: 'modrelay', type: 'warm', urls: loadedUrls() });
-  void ask({ source: 'modrelay', type: 'status' }).then((status) => feedback.status(status));
+  let answered = false;
+  void ask({ source: 'modrelay', type: 'status' }).then((status) => {
+    answered = true;
+    feedback.status(status);
+  });
+  setTimeout(() => { if (!answered) console.warn(silentWorkerMessage(swUrl)); }, SILENT_MS);
   heartbeat(heartbeatMs);
 }
 

@@ -1,4 +1,4 @@
-import type { PageToSwMessage, SwReplies, SwReplyTo } from '../protocol/wire.js';
+import type { PageToSwMessage, SwReplies, SwReplyTo } from '../protocol/page-messages.js';
 
 /** Posts to the worker controlling this page; a page with none has nobody to tell. */
 export function post(message: PageToSwMessage): void {

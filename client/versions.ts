@@ -7,7 +7,7 @@
  * and serves the next load.
  */
 import { decodeScriptUrl } from '../protocol/sw-url.js';
-import type { HttpCacheState } from '../protocol/wire.js';
+import type { HttpCacheState } from '../protocol/page-messages.js';
 
 export function isRouted(worker: ServiceWorker | null): boolean {
   return worker !== null && decodeScriptUrl(worker.scriptURL).routed === true;

@@ -26,6 +26,15 @@ export const CACHE_PREFIX = 'modrelay-';
 export const CACHE_NAME = `${CACHE_PREFIX}v1`;
 /** IndexedDB of the `cache-storage` store: URL → metadata. */
 export const CACHE_STORAGE_DB = { database: 'modrelay', store: 'modules' } as const;
+/** IndexedDB of the headers the worker's answers carry (sw/fetch/headers.ts). */
+export const HEADERS_DB = { database: 'modrelay-headers', store: 'headers' } as const;
+
+/**
+ * Headers the worker learns from the app's own page and adds to the answers it makes: the ones
+ * that make a page and its Workers cross-origin isolated, which a server sends with every file.
+ */
+export const LEARNED_HEADERS = ['cross-origin-embedder-policy', 'cross-origin-opener-policy', 'cross-origin-resource-policy', 'origin-agent-cluster'] as const;
+
 /** IndexedDB of the `http-cache` store: URL → record of its immutable copy. */
 export const HTTP_CACHE_DB = { database: 'modrelay-http-cache', store: 'copies' } as const;
 
@@ -39,5 +48,7 @@ export const RELAY_URL_PLACEHOLDER = '__MODRELAY_RELAY_URL__';
 export const OWN_PATH_PREFIX = '/@modrelay/';
 /** Where `modrelay serve` serves the client (`init` writes it into the root under another name). */
 export const CLIENT_PATH = `${OWN_PATH_PREFIX}client.mjs`;
+/** Where `serve` serves the hooks for an app's own worker, for `importScripts` (`init` writes them as modrelay-worker.js). */
+export const WORKER_HOOKS_PATH = `${OWN_PATH_PREFIX}worker.js`;
 /** The status of `serve` and of the relay's port (server/relay/status.ts); the worker probes it (sw/relay/relay-state.ts). */
 export const STATUS_PATH = `${OWN_PATH_PREFIX}status`;

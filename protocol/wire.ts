@@ -1,6 +1,6 @@
 /**
- * The modrelay wire protocol: every message between the relay (server/), the
- * Service Worker (sw/) and the page (client/). Types only — each side imports it
+ * The modrelay wire protocol: every message between the relay (server/) and the Service
+ * Worker (sw/); the worker ⇄ page messages are page-messages.ts. Types only — each side imports it
  * with `import type`, so nothing here reaches a bundle.
  *
  * Framing (see docs/protocol.md):
@@ -29,6 +29,8 @@ export type Hash = string;
 export type FilePath = string;
 
 /** Codes of `module:error` (and of the SW's own failures). Messages live in errors.ts. */
+import type { StoreStatus } from './page-messages.js';
+
 export type ErrorCode =
   | 'not-found'
   | 'forbidden'
@@ -52,6 +54,12 @@ export interface Hello {
   version?: string;
   /** File extensions the relay serves, with the dot: [".mjs", ".js"]. */
   extensions: string[];
+  /**
+   * Headers the app's server sends with every file (`serve --header`, `relay --header`): the
+   * worker adds them to the answers it makes itself, so `Cross-Origin-Embedder-Policy`, a CSP
+   * and the like hold whoever answers.
+   */
+  headers?: Record<string, string>;
   limits: {
     /** Largest inbound frame the relay accepts, in bytes. */
     maxPayload: number;
@@ -154,83 +162,13 @@ export interface ManifestCheck {
   entries: Record<FilePath, Hash>;
 }
 
-export type SwMessage = ModuleRequest | ModuleCheck | ManifestCheck;
-
-// ─────────────────────── SW ⇄ page (postMessage) ───────────────────────
-
-/** What the SW posts to window clients, by name. */
-export interface SwToPageEvents {
-  /** A module changed: `url` is the absolute URL the page imports it by. */
-  'module:updated': { url: string; path: FilePath; hash: Hash };
-  'module:removed': { url: string; path: FilePath };
-  /**
-   * The socket state changed; `validated` is true once the cache was checked. `state` says
-   * why a worker is not connected (it asked the relay's status endpoint); the versions let
-   * the page warn when its copies of modrelay differ from the running relay.
-   */
-  'relay:status': { connected: boolean; validated: boolean; state: RelayState; relayVersion: string | null; workerVersion: string };
-  /**
-   * Reply to `store:prepare`: the HTTP-cache copies are current
-   * (`validated`: the relay vouched; else they were revalidated over HTTP, or are offline
-   * copies). `changed`: URLs whose copy changed since `since`, which the page must evict
-   * from Blink's memory cache; `at`: the worker's clock when it answered (the next `since`).
-   */
-  'store:ready': { validated: boolean; changed: string[]; at: number };
-  /**
-   * Reply to `store:seen`: `ready` tells a page on the worker without static routes to switch
-   * to the routed version, `unsupported` tells a page on the routed version to switch back
-   * (protocol/sw-url.ts `routed`).
-   */
-  'store:state': { state: HttpCacheState };
-}
-
-/** The HTTP-cache store as a whole (sw/http-cache/http-cache-store.ts `state()`). */
-export type HttpCacheState = 'pending' | 'ready' | 'unsupported';
-
-/** The worker's link to the relay, as the page is told it. */
-export type RelayState = 'connecting' | 'connected' | 'relay-unreachable' | 'origin-refused';
-
-/** What the page posts to the SW, by name. */
-export interface PageToSwEvents {
-  /** Keeps the SW from idling out while a page is visible; never needed for correctness. */
-  heartbeat: Record<never, never>;
-  /** A page that just started asks how the link is (it missed the earlier `relay:status` posts); replied with one. */
-  status: Record<never, never>;
-  /** URLs the page loaded before the SW controlled it (page, boot script): cache them. */
-  warm: { urls: string[] };
-  /**
-   * `store: 'http-cache'`: make the HTTP-cache copies current before the page imports;
-   * replied with `store:ready`. `since`: the `at` of
-   * this tab's last `store:ready` (its memory cache may hold what changed after), or the
-   * page's `performance.timeOrigin` in a new tab.
-   */
-  'store:prepare': { since: number };
-  /**
-   * `store: 'http-cache'`: served-file URLs the page loaded; the worker keeps copies and
-   * replies with `store:state` once it has tried them.
-   * `fromCache`: those that came from a cache with no request (an untracked copy if the
-   * worker has no record of it).
-   */
-  'store:seen': { urls: string[]; fromCache: string[] };
-}
-
 /**
- * The page's messages that are requests, and the reply each gets. A request carries a
- * `MessagePort` (one `MessageChannel` per request, as workbox-window's `messageSW()` does) and
- * the worker replies on it: client/post.ts `ask`, sw/pages/messages.ts `reply`.
+ * The worker's store, told to the relay so its terminal and `/@modrelay/status` can say when the
+ * fast path cannot engage. A notice, sent when it changes: nothing answers it, so it has no id.
  */
-export interface SwReplies {
-  status: 'relay:status';
-  'store:prepare': 'store:ready';
-  'store:seen': 'store:state';
+export interface WorkerStatus {
+  type: 'worker:status';
+  store: StoreStatus;
 }
 
-export type SwReplyTo<K extends keyof SwReplies> = Extract<SwToPageMessage, { type: SwReplies[K] }>;
-
-export type SwToPageMessage = {
-  [K in keyof SwToPageEvents]: { source: 'modrelay'; type: K } & SwToPageEvents[K];
-}[keyof SwToPageEvents];
-
-export type PageToSwMessage = {
-  [K in keyof PageToSwEvents]: { source: 'modrelay'; type: K } & PageToSwEvents[K];
-}[keyof PageToSwEvents];
+export type SwMessage = ModuleRequest | ModuleCheck | ManifestCheck | WorkerStatus;

@@ -1,6 +1,7 @@
 import { OWN_PATH_PREFIX } from '../protocol/defaults.js';
 import { extensionOf, hasExtension } from '../protocol/file-types.js';
-import type { FilePath, Hash, SwToPageMessage, SwReplyTo } from '../protocol/wire.js';
+import type { FilePath, Hash } from '../protocol/wire.js';
+import type { StoreStatus, SwReplyTo, SwToPageMessage } from '../protocol/page-messages.js';
 import { CacheStorageStore } from './cache/cache-storage-store.js';
 import type { Store } from './cache/store.js';
 import type { FetchContext } from './fetch/context.js';
@@ -9,6 +10,7 @@ import { fetchPage } from './fetch/fetch-page.js';
 import { fetchRange } from './fetch/fetch-range.js';
 import { Loads } from './fetch/loads.js';
 import { cacheKey, relayPath, routeOf } from './fetch/route.js';
+import { ResponseHeaders } from './fetch/headers.js';
 import { warm } from './fetch/warm.js';
 import { copyClient } from './http-cache/client-copy.js';
 import { HttpCacheStore } from './http-cache/http-cache-store.js';
@@ -17,6 +19,7 @@ import { routable } from './http-cache/static-routes.js';
 import { Epochs } from './kit/epochs.js';
 import type { Handled } from './kit/lifetime.js';
 import { onPageMessage, type PagesContext } from './pages/messages.js';
+import { ClientKinds } from './pages/client-kinds.js';
 import { Announcements, postToPages } from './pages/pages.js';
 import type { Link } from './relay/link.js';
 import type { RelayAnswers } from './relay/relay-answers.js';
@@ -26,6 +29,11 @@ import { resolveOptions, type ModuleRelayOptions, type ResolvedOptions } from '.
 declare const self: ServiceWorkerGlobalScope;
 /** The version this worker was built as (vite.config.ts). */
 declare const __MODRELAY_VERSION__: string;
+
+/** Destinations of the requests the routed version's static routes send to the HTTP cache (a page's scripts and Worker scripts). */
+const ROUTED_DESTINATIONS = new Set(['script', 'worker', 'sharedworker']);
+const NO_STATIC_ROUTES = 'this browser has no static routing API (InstallEvent.addRoutes, Chromium 123+): the worker answers every file from its validated cache';
+const NOT_OWN_WORKER = "modrelay runs inside the app's own worker, which has no routed version: the worker answers every file from its validated cache";
 
 /**
  * The worker, one per worker global: our own sw.js (main.ts) and the Workbox strategy
@@ -45,11 +53,19 @@ export class Engine implements FetchContext, PagesContext {
    */
   readonly httpStore: HttpCacheStore | null;
   readonly loads: Loads;
+  /** The headers every answer carries: what the app's server sends (sw/fetch/headers.ts). */
+  readonly headers = new ResponseHeaders();
   private readonly relayLink: RelayLink;
   private readonly announcements = new Announcements();
 
+  /** The kind of each client that asked for a script (a window or a Worker). */
+  private readonly clients = new ClientKinds();
+
   /** `routedVersions`: this is modrelay's own sw.js, which a routed version can replace (not a Workbox strategy). */
+  private readonly routedVersions: boolean;
+
   constructor(options: ModuleRelayOptions = {}, { routedVersions = false }: { routedVersions?: boolean } = {}) {
+    this.routedVersions = routedVersions;
     const o = (this.options = resolveOptions(options, self));
     this.cache = new CacheStorageStore(o.memoryBytes, this.epochs, (path) => this.serves(path), this.refused, () => this.loads.done());
     // Without static routes every file fetch reaches this worker anyway: Cache Storage it is.
@@ -67,16 +83,20 @@ export class Engine implements FetchContext, PagesContext {
       removed: (paths) => this.announce(Promise.all(stores.map((store) => store.removed(paths))),
         paths.map((path) => ({ source: 'modrelay', type: 'module:removed', url: this.urlOf(path), path }))),
       status: () => void postToPages(this.status()),
+      hello: (hello) => this.headers.relaySaid(hello.headers),
     });
     this.loads = new Loads(this.relayLink.loading);
   }
 
-  /** The answer to a fetch event, or null for a request the worker leaves alone. */
-  handle(request: Request): Handled | null {
+  /** The answer to a fetch event, or null for a request the worker leaves alone. `clientId`: the event's. */
+  handle(request: Request, clientId = ''): Handled | null {
     const route = routeOf(request, this.options.scope, this.options.extensions, self.location.pathname);
     if (!route) return null;
     this.loads.fetched();
-    if (request.destination === 'script') this.httpStore?.answered(request.url);
+    // Scripts a page asked for (not a Worker: static routes do not reach a Worker's own requests).
+    if (this.httpStore && ROUTED_DESTINATIONS.has(request.destination)) {
+      void this.clients.isWindow(clientId).then((isWindow) => { if (isWindow) this.httpStore!.answered(route.url); });
+    }
     if (route.kind !== 'page') return route.kind === 'range' ? fetchRange(this, request, route.url, route.path, route.range!) : fetchFile(this, request, route.url, route.path);
     const page = fetchPage(this, request, route.url, route.path);
     // A load is answered by one version: while a page loads through this worker it stays busy,
@@ -141,7 +161,18 @@ export class Engine implements FetchContext, PagesContext {
   }
 
   status(): SwReplyTo<'status'> {
-    return { source: 'modrelay', type: 'relay:status', ...this.relayLink.status(), workerVersion: __MODRELAY_VERSION__ };
+    return { source: 'modrelay', type: 'relay:status', ...this.relayLink.status(), workerVersion: __MODRELAY_VERSION__, store: this.storeStatus() };
+  }
+
+  /** Which store answers the pages' files, and why the fast path is not on (protocol/wire.ts `StoreStatus`); the relay hears of it too. */
+  storeStatus(): StoreStatus {
+    const { store, routed } = this.options;
+    let status: StoreStatus;
+    if (store === 'cache-storage') status = { store, state: 'off', answering: 'worker', reason: null };
+    else if (!this.httpStore) status = { store, state: 'off', answering: 'worker', reason: this.routedVersions ? NO_STATIC_ROUTES : NOT_OWN_WORKER };
+    else status = { store, ...this.httpStore.status(), answering: routed ? 'http-cache' : 'worker' };
+    this.relayLink.tell(status);
+    return status;
   }
 
   warm(urls: string[]): Promise<void> {

@@ -6,7 +6,7 @@ import { clientsClaim } from 'workbox-core';
 import { decodeScriptUrl } from '../protocol/sw-url.js';
 import { deleteOldCaches } from './cache/cached.js';
 import { Engine } from './engine.js';
-import { addRoutes, canRoute } from './http-cache/static-routes.js';
+import { addRoutes, canRoute, routesFor } from './http-cache/static-routes.js';
 
 declare const self: ServiceWorkerGlobalScope;
 
@@ -21,7 +21,9 @@ self.addEventListener('install', (event) => {
   // Files go to the network only in the routed version, and only when the engine keeps an
   // HTTP-cache store (it checked the API exists): until then they are answered here
   // (protocol/sw-url.ts). Every version sends what it does not answer to the network.
-  if (canRoute(event)) event.waitUntil(addRoutes(event, engine.options.scope, engine.options.extensions, routedStore));
+  if (canRoute(event)) event.waitUntil(addRoutes(event, routesFor(engine.options.scope, engine.options.extensions, routedStore)));
+  // The app's page says which headers its files carry (COEP, COOP…): known before the first answer.
+  event.waitUntil(engine.headers.learnFromScope());
 });
 clientsClaim();
 self.addEventListener('activate', (event) => {
@@ -32,7 +34,7 @@ self.addEventListener('activate', (event) => {
 });
 
 self.addEventListener('fetch', (event) => {
-  const handled = engine.handle(event.request);
+  const handled = engine.handle(event.request, event.clientId);
   if (!handled) return;
   event.respondWith(handled.response);
   event.waitUntil(handled.done);

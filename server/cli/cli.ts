@@ -40,8 +40,9 @@ flags(cli.command('serve <root>', 'a dev server for <root>: static HTTP, /sw.js,
   .action(choose('serve'));
 flags(cli.command('relay <root>', 'only the WebSocket relay, for apps with their own HTTP server'), 'relay')
   .action(choose('relay'));
-cli.command('init <public-dir>', "write modrelay's worker (sw.js) and client (modrelay-client.mjs) into an app's public folder")
-  .example((bin) => `  ${bin} init ./public`)
+cli.command('init <public-dir>', "write modrelay's worker, client and hooks into an app's public folder, and its boot file")
+  .option('--entry <file>', "the app's entry module: writes modrelay-boot.mjs, which registers modrelay and then imports it")
+  .example((bin) => `  ${bin} init ./public --entry ./app.mjs`)
   .action(choose('init'));
 cli.help((sections) => [
   // cac shows the default of a --no- flag's option as "(default: true)": say nothing instead.
@@ -185,7 +186,7 @@ async function main(argv: string[]): Promise<void> {
     throw new UsageError(explain((error as Error).message, argv));
   }
   if (!chosen) throw new UsageError('missing command: serve, relay or init');
-  if (chosen.name === 'init') return initPublicDir(chosen.target);
+  if (chosen.name === 'init') return initPublicDir(chosen.target, last(chosen.flags.entry) as string | undefined);
   return run(chosen.name, chosen.target, chosen.flags);
 }
 

@@ -65,7 +65,10 @@ export const SERVER_OPTIONS = {
     shown: 'none', flag: '--proxy <prefix=url>', value: 'proxy', only: 'serve',
     doc: 'send requests under prefix (HTTP and WebSocket) to url, e.g. /api=http://127.0.0.1:8888; repeatable',
   },
-  headers: { shown: 'none', flag: '--header <"Name: value">', value: 'header', only: 'serve', doc: 'add this header to every answer; repeatable' },
+  headers: {
+    shown: 'none', flag: '--header <"Name: value">', value: 'header',
+    doc: "add this header to every answer for the root's files, the worker's included (`relay`: the headers the app's own server sends); repeatable",
+  },
 } as const satisfies Record<string, ServerOptionDeclaration>;
 
 export type ServerOptionName = keyof typeof SERVER_OPTIONS;

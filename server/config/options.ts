@@ -51,6 +51,13 @@ export interface RelayOptions {
   /** Watch the root and broadcast changes; default true. */
   watch?: boolean;
   /**
+   * Headers of every answer for the root's files: `serve` adds them to its HTTP answers, and the
+   * relay tells the worker (`hello`), which adds them to the answers it makes itself, so
+   * `Cross-Origin-Embedder-Policy` or a CSP hold whoever answers. For `relay` beside an app's
+   * own server: the headers that server sends with every file.
+   */
+  headers?: Record<string, string>;
+  /**
    * Read, hash and lex the root's modules (up to 5,000) in the background at start-up, so the
    * first page load is answered from memory; default true.
    */
@@ -71,6 +78,7 @@ export const RELAY_DEFAULTS = {
   stallTimeoutMs: 30_000,
   watch: true,
   prewarm: true,
+  headers: {} as Record<string, string>,
 } as const;
 
 /** Bounds that are not options: they keep one frame from making the relay do unbounded work. */
@@ -95,6 +103,16 @@ function positiveInteger(name: string, value: number, allowZero = false): number
 function checkPort(name: string, port: number): number {
   if (port > 65535) throw new TypeError(`modrelay: ${name} must be at most 65535, got ${port}`);
   return positiveInteger(name, port, true);
+}
+
+/** Header names and values that can go on the wire as given; a TypeError otherwise. */
+function checkHeaders(headers: Record<string, string>): Record<string, string> {
+  for (const [name, value] of Object.entries(headers)) {
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) || typeof value !== 'string' || /[\r\n]/.test(value)) {
+      throw new TypeError(`modrelay: not a valid header: ${JSON.stringify(name)}: ${JSON.stringify(value)}`);
+    }
+  }
+  return headers;
 }
 
 /** Fills defaults and throws a TypeError for impossible values (a missing root among them). */
@@ -133,6 +151,7 @@ export function resolveRelayOptions(options: RelayOptions): ResolvedRelayOptions
     log: options.log ?? SILENT,
     watch: options.watch ?? RELAY_DEFAULTS.watch,
     prewarm: options.prewarm ?? RELAY_DEFAULTS.prewarm,
+    headers: checkHeaders(options.headers ?? {}),
   };
 }
 
@@ -148,8 +167,6 @@ export interface ServeOptions extends Omit<RelayOptions, 'port'> {
   fallback?: string;
   /** URL prefix → backend origin: requests under the prefix (HTTP and WebSocket) are proxied there, path kept. */
   proxy?: Record<string, string>;
-  /** Headers added to every HTTP answer. */
-  headers?: Record<string, string>;
 }
 
 export const SERVE_DEFAULTS = { port: SERVE_PORT, relayPort: RELAY_PORT } as const;
@@ -160,24 +177,18 @@ export interface ResolvedServeOptions {
   /** The file navigations with no file answer, or null (no history fallback). */
   fallback: string | null;
   proxy: Record<string, string>;
-  headers: Record<string, string>;
   relay: ResolvedRelayOptions;
 }
 
 /** `resolveRelayOptions` for `serve`: the one place its options are checked. */
 export function resolveServeOptions(options: ServeOptions): ResolvedServeOptions {
-  const { port = SERVE_DEFAULTS.port, relayPort = SERVE_DEFAULTS.relayPort, spa, fallback, proxy = {}, headers = {}, ...relayOptions } = options ?? ({} as ServeOptions);
+  const { port = SERVE_DEFAULTS.port, relayPort = SERVE_DEFAULTS.relayPort, spa, fallback, proxy = {}, ...relayOptions } = options ?? ({} as ServeOptions);
   const relay = resolveRelayOptions({ ...relayOptions, port: relayPort } as RelayOptions);
   if (fallback !== undefined && (typeof fallback !== 'string' || fallback === '')) throw new TypeError('modrelay: fallback must be a file path under the root');
   for (const [prefix, target] of Object.entries(proxy)) {
     if (!prefix.startsWith('/')) throw new TypeError(`modrelay: a proxy prefix must start with "/", got ${JSON.stringify(prefix)}`);
     if (!/^(https?|wss?):\/\/[^/]/.test(String(target))) throw new TypeError(`modrelay: proxy ${prefix} needs an http:// or https:// target, got ${JSON.stringify(target)}`);
   }
-  for (const [name, value] of Object.entries(headers)) {
-    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) || typeof value !== 'string' || /[\r\n]/.test(value)) {
-      throw new TypeError(`modrelay: not a valid header: ${JSON.stringify(name)}: ${JSON.stringify(value)}`);
-    }
-  }
   const file = fallback !== undefined ? `/${fallback.replace(/^\/+/, '')}` : spa ? '/index.html' : null;
-  return { port: checkPort('port', port), fallback: file, proxy, headers, relay };
+  return { port: checkPort('port', port), fallback: file, proxy, relay };
 }

@@ -3,13 +3,14 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 
 /**
- * The built browser files `serve` hands out: dist/sw.js, dist/client.mjs and their source maps.
+ * The built browser files `serve` hands out: dist/sw.js, dist/client.mjs, dist/worker.js (the hooks
+ * for an app's own worker) and their source maps.
  *
  * This module runs compiled (dist/server/http/built-files.js → ../../sw.js) and, under vitest,
  * from source (server/http/built-files.ts → ../../dist/sw.js); both places are tried. Files are read per request so a
  * rebuild is picked up without a restart.
  */
-export type AssetName = 'sw.js' | 'client.mjs' | 'sw.js.map' | 'client.mjs.map';
+export type AssetName = 'sw.js' | 'client.mjs' | 'worker.js' | 'sw.js.map' | 'client.mjs.map' | 'worker.js.map';
 
 export function assetFile(name: AssetName): string | null {
   for (const relative of [`../../${name}`, `../../dist/${name}`]) {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { CLIENT_PATH, JSON_CONTENT_TYPE, JS_CONTENT_TYPE, RELAY_URL_PLACEHOLDER } from '../../protocol/defaults.js';
+import { CLIENT_PATH, JSON_CONTENT_TYPE, JS_CONTENT_TYPE, RELAY_URL_PLACEHOLDER, WORKER_HOOKS_PATH } from '../../protocol/defaults.js';
 import { STORE_HEADER, storeCacheControl } from '../../protocol/http-cache.js';
 import { MISSING_BUILD, readAsset, type AssetName } from './built-files.js';
 import { sendText } from './send-text.js';
@@ -18,17 +18,27 @@ const OWN_FILES: Record<string, OwnFile> = {
   '/sw.js.map': { asset: 'sw.js.map', contentType: JSON_CONTENT_TYPE, announcesRelay: false },
   [CLIENT_PATH]: { asset: 'client.mjs', contentType: JS_CONTENT_TYPE, announcesRelay: true },
   [`${CLIENT_PATH}.map`]: { asset: 'client.mjs.map', contentType: JSON_CONTENT_TYPE, announcesRelay: false },
+  [WORKER_HOOKS_PATH]: { asset: 'worker.js', contentType: JS_CONTENT_TYPE, announcesRelay: false },
+  [`${WORKER_HOOKS_PATH}.map`]: { asset: 'worker.js.map', contentType: JSON_CONTENT_TYPE, announcesRelay: false },
 };
 
+/** What `serve` says when the root has a worker of its own at `/sw.js`. */
+export const APP_WORKER_NOTE = "the root has its own service worker (sw.js): serve answers /sw.js with it, not with modrelay's. "
+  + `A scope has one worker, so mount modrelay inside yours: importScripts('${WORKER_HOOKS_PATH}') and hand it your events `
+  + "(docs/integration.md, 'An app with its own plain service worker'); the page registers yours through the client, registerModuleRelay({ swUrl: '/sw.js' }).";
+
 /**
- * modrelay's own files, served next to the app's root: the built worker at `/sw.js` and the
- * client at `/@modrelay/client.mjs`. The handler resolves true when it answered. `relayUrl`
- * is read per request, so a server can start before its relay (tests restart relays).
+ * modrelay's own files, served next to the app's root: the built worker at `/sw.js` (unless
+ * `appWorker()` says the root has its own there: the app's is served, never replaced), the
+ * client at `/@modrelay/client.mjs` and the hooks for an app's own worker at
+ * `/@modrelay/worker.js`. The handler resolves true when it answered. `relayUrl` is read per
+ * request, so a server can start before its relay (tests restart relays).
  */
-export function ownFilesHandler(relayUrl: () => string): (request: IncomingMessage, response: ServerResponse) => Promise<boolean> {
+export function ownFilesHandler(relayUrl: () => string, appWorker: () => boolean): (request: IncomingMessage, response: ServerResponse) => Promise<boolean> {
   return async (request, response) => {
-    const file = OWN_FILES[(request.url ?? '/').split('?')[0]!];
-    if (!file) return false;
+    const path = (request.url ?? '/').split('?')[0]!;
+    const file = OWN_FILES[path];
+    if (!file || (file.asset.startsWith('sw.js') && appWorker())) return false;
     const raw = await readAsset(file.asset);
     if (raw === null) {
       sendText(response, 500, `modrelay: cannot serve ${file.asset}: ${MISSING_BUILD}\n`);

@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { STATUS_PATH } from '../../protocol/defaults.js';
@@ -8,7 +10,7 @@ import { resolveServeOptions, type ServeOptions } from '../config/options.js';
 import { sendStatus } from '../relay/status.js';
 import { DevProxy } from './dev-proxy.js';
 import { closeServer, listen, urlHost } from './listen.js';
-import { ownFilesHandler } from './own-files.js';
+import { APP_WORKER_NOTE, ownFilesHandler } from './own-files.js';
 import { startRelay, type Relay } from './relay-server.js';
 import { refuseUpgrade } from '../access/refuse-upgrade.js';
 import { sendText } from './send-text.js';
@@ -28,12 +30,15 @@ export interface Server {
  * relay itself on its own port, which allows this HTTP server's loopback origins.
  */
 export async function serve(options: ServeOptions): Promise<Server> {
-  const { port, fallback, proxy, headers, relay: relayOptions } = resolveServeOptions(options);
+  const { port, fallback, proxy, relay: relayOptions } = resolveServeOptions(options);
+  const { headers } = relayOptions;
   const { host, log } = relayOptions;
   const relayServer = await startRelay(relayOptions);
   const { relay } = relayServer;
   const files = staticHandler(relay.store, fallback);
-  const ownFiles = ownFilesHandler(() => relayServer.url);
+  const appWorker = join(relay.store.realRoot, 'sw.js');
+  const ownFiles = ownFilesHandler(() => relayServer.url, () => existsSync(appWorker));
+  if (existsSync(appWorker)) log.warn(APP_WORKER_NOTE);
   const hosts = new HostAllowlist(host, relayOptions.allowedHosts);
   const backend = new DevProxy(proxy);
   const refusals = new RefusalLog(log.warn);

@@ -1,9 +1,7 @@
 import type { WebSocket, RawData } from 'ws';
 import { ERROR_MESSAGES } from '../../protocol/errors.js';
-import type {
-  ErrorCode, Hello, ManifestCheck, ManifestStatus, ModuleCheck, ModuleError, FilePath,
-  ModuleRequest, ModuleStatus, RelayMessage, SwMessage,
-} from '../../protocol/wire.js';
+import type { ErrorCode, Hello, ManifestCheck, ManifestStatus, ModuleCheck, ModuleError, FilePath, ModuleRequest, ModuleStatus, RelayMessage, SwMessage } from '../../protocol/wire.js';
+import type { StoreStatus } from '../../protocol/page-messages.js';
 import { importClosure } from '../files/graph.js';
 import type { ServedFile, Source } from '../files/source.js';
 import { moduleFrame, pushFrame } from './frame-cache.js';
@@ -34,6 +32,8 @@ export interface ConnectionContext {
 export interface Connection {
   /** Queues a broadcast (`module:updated` / `module:removed`, already serialized). */
   notify(frame: string): void;
+  /** What the worker on this socket last said of its store (`worker:status`), or null. */
+  readonly store: StoreStatus | null;
 }
 
 /**
@@ -43,8 +43,8 @@ export interface Connection {
  * that does not read cannot make the relay buffer without bound. Frames leave through an
  * `Outbox`: paced on the socket's buffer, answers ahead of pushes.
  */
-export function openConnection(socket: WebSocket, context: ConnectionContext): Connection {
-  return new SocketConnection(socket, context);
+export function openConnection(socket: WebSocket, context: ConnectionContext, onStore: (store: StoreStatus) => void): Connection {
+  return new SocketConnection(socket, context, onStore);
 }
 
 class SocketConnection implements Connection {
@@ -60,7 +60,9 @@ class SocketConnection implements Connection {
   private readonly sent = new Map<FilePath, string>();
   private readonly outbox: Outbox;
 
-  constructor(socket: WebSocket, private readonly context: ConnectionContext) {
+  store: StoreStatus | null = null;
+
+  constructor(socket: WebSocket, private readonly context: ConnectionContext, private readonly onStore: (store: StoreStatus) => void) {
     this.reading = new ReadPause(socket);
     this.outbox = new Outbox(socket, this.reading, context.stallTimeoutMs);
     socket.on('message', (data: RawData, isBinary: boolean) => this.onMessage(data, isBinary));
@@ -100,6 +102,7 @@ class SocketConnection implements Connection {
       return;
     }
     const { message } = parsed;
+    if (message.type === 'worker:status') return this.told(message.store); // a notice: nothing to answer, nothing in flight
     if (this.inFlight >= this.context.maxInFlight) {
       const path = 'path' in message ? message.path : undefined;
       void this.sendError('too-many-requests', `more than ${this.context.maxInFlight} requests in flight on this connection`, message.id, path);
@@ -117,7 +120,12 @@ class SocketConnection implements Connection {
       });
   }
 
-  private answer(message: SwMessage): Promise<void> {
+  private told(store: StoreStatus): void {
+    this.store = store;
+    this.onStore(store);
+  }
+
+  private answer(message: Exclude<SwMessage, { type: 'worker:status' }>): Promise<void> {
     switch (message.type) {
       case 'module:request':
         return this.answerRequest(message);

@@ -1,4 +1,5 @@
-import type { Hash, FilePath, SwMessage } from '../../protocol/wire.js';
+import type { FilePath, Hash, SwMessage } from '../../protocol/wire.js';
+import type { StoreStatus } from '../../protocol/page-messages.js';
 import { LIMITS } from '../config/options.js';
 
 export type ParsedMessage = { ok: true; message: SwMessage } | { ok: false; id?: number; path?: string; message: string };
@@ -24,6 +25,12 @@ export function parseMessage(text: string): ParsedMessage {
     ...(typeof value.path === 'string' ? { path: value.path } : {}),
     message,
   });
+  // A notice (`worker:status`) is answered by nothing, so it carries no id.
+  if (value.type === 'worker:status') {
+    const store = storeStatus(value.store);
+    if (typeof store === 'string') return fail(`"store" ${store}`);
+    return { ok: true, message: { type: 'worker:status', store } };
+  }
   if (id === undefined) return fail('"id" must be a non-negative safe integer');
 
   switch (value.type) {
@@ -67,6 +74,23 @@ function hashMap(value: unknown): Record<FilePath, Hash> | string {
     map[path] = hash;
   }
   return map;
+}
+
+const STORES = ['http-cache', 'cache-storage'];
+const STATES = ['pending', 'ready', 'unsupported', 'off'];
+const ANSWERING = ['http-cache', 'worker'];
+/** Longest `reason` kept: it is shown in a terminal line and the status. */
+const MAX_REASON = 500;
+
+/** A worker's store status, or what is wrong with it. */
+function storeStatus(value: unknown): StoreStatus | string {
+  if (!isPlainObject(value)) return 'must be an object';
+  const { store, state, answering, reason } = value;
+  if (typeof store !== 'string' || !STORES.includes(store)) return `"store" must be one of ${STORES.join(', ')}`;
+  if (typeof state !== 'string' || !STATES.includes(state)) return `"state" must be one of ${STATES.join(', ')}`;
+  if (typeof answering !== 'string' || !ANSWERING.includes(answering)) return `"answering" must be one of ${ANSWERING.join(', ')}`;
+  if (reason !== null && (typeof reason !== 'string' || reason.length > MAX_REASON)) return `"reason" must be null or a string of at most ${MAX_REASON} characters`;
+  return { store, state, answering, reason } as StoreStatus;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -39,8 +39,9 @@ export interface RelayCore {
 export interface RelaySettings {
   hosts: HostAllowlist;
   origins: OriginAllowlist;
-  /** What `hello` says this relay serves and allows. */
+  /** What `hello` says this relay serves and allows, and the headers of every file. */
   extensions: readonly string[];
+  headers: Record<string, string>;
   maxPayload: number;
   maxInFlight: number;
   maxFileSize: number;
@@ -59,13 +60,14 @@ export function relayOver(source: Source, settings: RelaySettings): RelayCore {
     relayId: randomUUID(),
     version: VERSION,
     extensions: [...settings.extensions],
+    ...(Object.keys(settings.headers).length > 0 ? { headers: settings.headers } : {}),
     limits: { maxPayload: settings.maxPayload, maxInFlight: settings.maxInFlight, maxFileSize: settings.maxFileSize },
   };
   const sockets = new Sockets(hosts, origins, {
     source, hello, maxInFlight: settings.maxInFlight, slices: new Queue(1, setImmediate), stallTimeoutMs: settings.stallTimeoutMs,
   }, settings.maxPayload, log);
   const report = (): StatusReport => ({
-    version: VERSION, ...settings.describe(), clients: sockets.size, known: source.knownCount(), changes: sockets.changes,
+    version: VERSION, ...settings.describe(), clients: sockets.size, known: source.knownCount(), changes: sockets.changes, workers: sockets.workers(),
   });
   return {
     origins,

@@ -2,12 +2,16 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { ModuleRemoved, ModuleUpdated } from '../../protocol/wire.js';
+import type { StoreStatus } from '../../protocol/page-messages.js';
 import { openConnection, type Connection, type ConnectionContext } from './connection.js';
 import type { HostAllowlist } from '../access/hosts.js';
 import type { Log } from '../config/log.js';
 import type { OriginAllowlist } from '../access/origins.js';
 import type { ChangeBatch } from '../watch/changes.js';
 import { refuseUpgrade } from '../access/refuse-upgrade.js';
+
+/** Store reasons the terminal remembers having said; past this it says no more. */
+const MAX_REASONS = 64;
 
 /**
  * The relay's WebSocket side: upgrades checked against the Host and Origin allowlists, one
@@ -19,6 +23,10 @@ export class Sockets {
   /** Each socket's connection, so broadcasts queue behind its answers (see Connection.notify). */
   private readonly connections = new WeakMap<WebSocket, Connection>();
   private readonly wss: WebSocketServer;
+  /** Each socket's Origin, for the status. */
+  private readonly originOf = new WeakMap<WebSocket, string>();
+  /** Store reasons said in the terminal already (origin + reason). */
+  private readonly saidReasons = new Set<string>();
 
   constructor(
     private readonly hosts: HostAllowlist,
@@ -50,7 +58,8 @@ export class Sockets {
       const who = origin ?? 'a client without Origin';
       this.log.info(`connected: ${who} (${this.wss.clients.size} connected)`);
       ws.once('close', () => this.log.info(`disconnected: ${who} (${this.wss.clients.size} connected)`));
-      this.connections.set(ws, openConnection(ws, this.context));
+      this.connections.set(ws, openConnection(ws, this.context, (store) => this.storeSaid(who, store)));
+      this.originOf.set(ws, who);
     });
   }
 
@@ -80,6 +89,28 @@ export class Sockets {
 
   get size(): number {
     return this.wss.clients.size;
+  }
+
+  /** What each connected worker said of its store (the status's `workers`). */
+  workers(): (StoreStatus & { origin: string })[] {
+    const found: (StoreStatus & { origin: string })[] = [];
+    for (const client of this.wss.clients) {
+      const store = this.connections.get(client)?.store;
+      if (store) found.push({ origin: this.originOf.get(client) ?? 'unknown', ...store });
+    }
+    return found;
+  }
+
+  /**
+   * A worker told its store: a terminal line when the fast path cannot engage, once per origin
+   * and reason (a page that reloads says the same each time), bounded like the refusal log.
+   */
+  private storeSaid(who: string, store: StoreStatus): void {
+    if (store.reason === null) return;
+    const key = `${who} ${store.reason}`;
+    if (this.saidReasons.has(key) || this.saidReasons.size >= MAX_REASONS) return;
+    this.saidReasons.add(key);
+    this.log.warn(`${who}: the fast path (${store.store}) is ${store.state}: ${store.reason}`);
   }
 
   close(): void {

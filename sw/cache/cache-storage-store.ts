@@ -106,6 +106,7 @@ export class CacheStorageStore implements Store {
     const meta: FileRecord = {
       // This order is what DevTools' IndexedDB preview shows first.
       path: v.path, hash: v.hash, kind, source, size: v.bytes.byteLength, at: Date.now(), contentType: v.contentType,
+      ...(v.headers ? { headers: v.headers } : {}),
     };
     this.meta.set(url, meta);
     this.bodies.set(url, v.bytes);

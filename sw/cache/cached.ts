@@ -17,6 +17,8 @@ export interface FileRecord {
   /** When it was cached (ms since epoch). */
   at: number;
   contentType: string;
+  /** The file's own response headers, for a copy that came over HTTP (a page offline answers with them). */
+  headers?: Record<string, string>;
 }
 
 export interface Cached {
@@ -32,6 +34,8 @@ export interface Verified {
   bytes: ArrayBuffer;
   /** The path's epoch when the bytes were received; a later invalidation makes them stale. */
   epoch: number;
+  /** The file's own response headers, when it came over HTTP. */
+  headers?: Record<string, string>;
 }
 
 /** What Cache Storage holds for a URL: the body, its type, the sha-256 as ETag, its source. */

@@ -2,6 +2,7 @@ import type { FilePath, Hash } from '../../protocol/wire.js';
 import type { CacheStorageStore } from '../cache/cache-storage-store.js';
 import type { Epochs } from '../kit/epochs.js';
 import type { RelayAnswers } from '../relay/relay-answers.js';
+import type { ResponseHeaders } from './headers.js';
 
 /** What answering a fetch needs of the worker (sw/engine.ts provides it). */
 export interface FetchContext {
@@ -14,6 +15,8 @@ export interface FetchContext {
   /** Paths the relay does not serve: network-first. */
   readonly refused: ReadonlySet<FilePath>;
   readonly cache: CacheStorageStore;
+  /** The headers the worker's answers carry (headers.ts). */
+  readonly headers: ResponseHeaders;
   readonly relay: RelayAnswers;
   /** Asks the relay to vouch for bytes that came over HTTP. */
   confirm(path: FilePath, hash: Hash): void;

@@ -23,16 +23,17 @@ export function fetchFile(ctx: FetchContext, request: Request, url: string, path
 
 async function answer(ctx: FetchContext, request: Request, url: string, path: FilePath | null, lifetime: Lifetime): Promise<Response> {
   const deadline = Date.now() + ctx.budget;
+  await ctx.headers.loaded;
   // modrelay's own files: revalidated, so an immutable copy the routed version made of the
   // client (sw/http-cache/client-copy.ts) is replaced by the server's plain answer, never read as is.
   if (path?.startsWith(OWN_PATH_PREFIX)) return fromNetwork(ctx, new Request(request, { cache: 'no-cache' }), url, null, lifetime);
   if (path === null || ctx.refused.has(path)) return fromNetwork(ctx, request, url, null, lifetime);
 
   const hit = await ctx.relay.vouched(url, path, deadline);
-  if (hit) return bodyResponse({ ...hit.cached.meta, bytes: hit.cached.bytes }, hit.source);
+  if (hit) return bodyResponse({ ...hit.cached.meta, bytes: hit.cached.bytes }, hit.source, ctx.headers.for(hit.cached.meta.headers));
 
   const relayed = await ctx.relay.ask(url, path, deadline, lifetime);
-  if (relayed) return bodyResponse(relayed, 'relay');
+  if (relayed) return bodyResponse(relayed, 'relay', ctx.headers.for());
 
   return fromNetwork(ctx, request, url, path, lifetime);
 }

@@ -3,7 +3,11 @@ import type { FilePath } from '../../protocol/wire.js';
 import { sha256Hex } from '../kit/hash.js';
 import type { Lifetime } from '../kit/lifetime.js';
 import type { FetchContext } from './context.js';
-import { bodyResponse } from './response.js';
+import { kept } from './headers.js';
+import { bodyResponse, type Source } from './response.js';
+
+/** The worker's own fetches leave Resource Timing entries; past this many they are cleared. */
+const MAX_TIMINGS = 200;
 
 /**
  * Plain HTTP, as if no worker were there, plus a copy for offline use. The body is read
@@ -23,7 +27,7 @@ export async function fromNetwork(
   const bytes = await response.arrayBuffer();
   const v = {
     path: key, hash: await sha256Hex(bytes), bytes, epoch,
-    contentType: response.headers.get('content-type') ?? JS_CONTENT_TYPE,
+    contentType: response.headers.get('content-type') ?? JS_CONTENT_TYPE, headers: kept(response),
   };
   // The same bytes are cached already (perhaps pushed by the relay meanwhile): keep that entry.
   if (ctx.cache.get(url)?.hash !== v.hash) {
@@ -31,7 +35,18 @@ export async function fromNetwork(
       if (stored && path !== null && ctx.serves(path)) ctx.confirm(path, v.hash);
     }));
   }
-  return bodyResponse(v, 'network');
+  return bodyResponse(v, sourceOf(response.url || url), ctx.headers.for(v.headers));
+}
+
+/**
+ * Whether the worker's fetch of `url` was answered by the browser's HTTP cache (no byte over the
+ * wire, no revalidation): an immutable copy of the default store, typically while the servers
+ * are gone. Its Resource Timing entry says so once the body has been read.
+ */
+function sourceOf(url: string): Source {
+  const entry = performance.getEntriesByName(url, 'resource').at(-1) as PerformanceResourceTiming | undefined;
+  if (performance.getEntriesByType('resource').length > MAX_TIMINGS) performance.clearResourceTimings();
+  return entry !== undefined && entry.transferSize === 0 && entry.decodedBodySize > 0 ? 'http-cache' : 'network';
 }
 
 /**
@@ -43,7 +58,7 @@ export async function fetchOrCached(ctx: FetchContext, request: Request, url: st
     return await fetch(request);
   } catch (error) {
     const hit = await ctx.cache.read(url);
-    if (hit) return bodyResponse({ ...hit.meta, bytes: hit.bytes }, 'cache');
+    if (hit) return bodyResponse({ ...hit.meta, bytes: hit.bytes }, 'cache', ctx.headers.for(hit.meta.headers));
     throw error;
   }
 }

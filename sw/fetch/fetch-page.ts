@@ -3,6 +3,7 @@ import { sha256Hex } from '../kit/hash.js';
 import { handled, type Handled } from '../kit/lifetime.js';
 import type { FetchContext } from './context.js';
 import { fetchOrCached } from './fetch-network.js';
+import { kept } from './headers.js';
 
 /**
  * Navigations in scope: network-first, untouched, with a copy cached so that after one
@@ -11,8 +12,10 @@ import { fetchOrCached } from './fetch-network.js';
 export function fetchPage(ctx: FetchContext, request: Request, url: string, path: FilePath | null): Handled {
   ctx.relay.newLoad();
   return handled(async (lifetime) => {
+    await ctx.headers.loaded;
     const network = await fetchOrCached(ctx, request, url);
     if (network.status === 200 && network.type === 'basic' && !network.redirected) {
+      ctx.headers.learn(network);
       lifetime.waitUntil(cachePage(ctx, url, path, network.clone()));
     }
     return network;
@@ -31,5 +34,5 @@ export async function cachePage(ctx: FetchContext, url: string, decoded: FilePat
   const hash = await sha256Hex(bytes);
   if (ctx.cache.get(url)?.hash === hash) return true;
   const contentType = response.headers.get('content-type') ?? 'text/html';
-  return ctx.cache.put(url, { path, hash, bytes, epoch, contentType }, 'network', 'shell');
+  return ctx.cache.put(url, { path, hash, bytes, epoch, contentType, headers: kept(response) }, 'network', 'shell');
 }

@@ -18,15 +18,16 @@ async function answer(
   ctx: FetchContext, request: Request, url: string, path: FilePath | null, range: string, lifetime: Lifetime,
 ): Promise<Response> {
   const deadline = Date.now() + ctx.budget;
+  await ctx.headers.loaded;
   const ours = path !== null && !ctx.refused.has(path);
   const hit = ours ? await ctx.relay.vouched(url, path, deadline, false) : undefined;
-  if (hit) return rangeResponse({ ...hit.cached.meta, bytes: hit.cached.bytes }, range, 'cache');
+  if (hit) return rangeResponse({ ...hit.cached.meta, bytes: hit.cached.bytes }, range, 'cache', ctx.headers.for(hit.cached.meta.headers));
   if (ours && !ctx.cache.get(url)) lifetime.waitUntil(ctx.relay.ask(url, path, deadline, lifetime));
   try {
     return await fetch(request);
   } catch (error) {
     const stale = await ctx.cache.read(url);
-    if (stale) return rangeResponse({ ...stale.meta, bytes: stale.bytes }, range, 'cache');
+    if (stale) return rangeResponse({ ...stale.meta, bytes: stale.bytes }, range, 'cache', ctx.headers.for(stale.meta.headers));
     throw error;
   }
 }

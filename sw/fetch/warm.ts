@@ -26,7 +26,11 @@ export async function warm(ctx: FetchContext, urls: string[]): Promise<void> {
     if (classify(request, ctx.scope, ctx.extensions, self.location.pathname) === 'file') {
       lifetime.waitUntil(fromNetwork(ctx, request, url, relayPath(url), lifetime));
     } else if (pages.has(url) && url.startsWith(ctx.scope)) {
-      lifetime.waitUntil(fetch(request).then((response) => response.status === 200 && cachePage(ctx, url, relayPath(url), response)));
+      lifetime.waitUntil(fetch(request).then((response) => {
+        if (response.status !== 200) return false;
+        ctx.headers.learn(response);
+        return cachePage(ctx, url, relayPath(url), response);
+      }));
     }
   }
   await lifetime.done();

@@ -1,8 +1,13 @@
-import type { FilePath, Hash, HttpCacheState, ModuleUpdated } from '../../protocol/wire.js';
+import type { FilePath, Hash, ModuleUpdated } from '../../protocol/wire.js';
+import type { HttpCacheState } from '../../protocol/page-messages.js';
 import type { Store, Verdict } from '../cache/store.js';
 import { after } from '../kit/deferred.js';
 import type { Epochs } from '../kit/epochs.js';
 import { Copies, type CopyIo } from './copies.js';
+
+/** Why the store cannot engage behind a server that does not follow protocol/http-cache.ts. */
+const IGNORED = 'the HTTP server answers the x-modrelay-store request header without `immutable`, so the browser\'s HTTP cache cannot hold verified copies; '
+  + '`modrelay serve` does, and so do `modrelay/middleware` and the Caddy lines in docs/integration.md';
 
 /** A page reports at most this many URLs per message. */
 const MAX_REPORTED = 20_000;
@@ -42,10 +47,12 @@ export class HttpCacheStore implements Store {
   }
 
   /**
-   * A page's script that this worker answered (from Cache Storage or the relay): the routed
-   * version would send it to the HTTP cache, so it must be copied first. Without this, a
-   * report made before the app imported (only its boot files) would switch a page whose next
-   * load then fetches the rest from the server.
+   * A page's script that this worker answered (from Cache Storage or the relay), at its URL
+   * without the fragment: the routed version would send it to the HTTP cache, so it must be
+   * copied first. Without this, a report made before the app imported (only its boot files)
+   * would switch a page whose next load then fetches the rest from the server. The next report
+   * copies it whether the page listed it or not (a page does not see what a Worker it started
+   * loaded, nor URLs with a fragment as it asked for them).
    */
   answered(url: string): void {
     // Runs on every script fetch event: the map lookups first, the URL parsing only for a new URL.
@@ -66,7 +73,7 @@ export class HttpCacheStore implements Store {
    * `untracked` announces it like an edit.
    */
   async report(urls: readonly string[], fromCache: ReadonlySet<string>): Promise<HttpCacheState> {
-    await this.adopt(urls, fromCache);
+    await this.adopt([...urls, ...this.owed], fromCache);
     const until = Date.now() + REPORT_WAIT_MS;
     for (;;) {
       await this.copies.settled();
@@ -131,17 +138,29 @@ export class HttpCacheStore implements Store {
     await Promise.all([...this.copies.all()].filter(([, copy]) => gone.has(copy.path)).map(([url, copy]) => this.copies.release(url, copy.path)));
   }
 
+  /** The state alone (see `status`). */
+  private state(): HttpCacheState {
+    return this.status().state;
+  }
+
   /**
    * `ready`: every copy is recorded with a verified hash and none is being made, so the
    * pages may switch to the routed version; `unsupported`: the server ignores the store
    * header (or IndexedDB failed), so they stay on (or go back to) the worker-answered path;
-   * `pending`: copies are still being made or could not be verified yet.
+   * `pending`: copies are still being made or could not be verified yet. `reason` says why
+   * it is not `ready`, in words a developer can act on.
    */
-  private state(): HttpCacheState {
-    if (this.copies.server === 'ignores' || !this.copies.durable) return 'unsupported';
-    if (this.copies.server !== 'honours' || this.copies.busy || this.copies.size === 0 || this.owed.size > 0) return 'pending';
-    for (const [, copy] of this.copies.all()) if (copy.hash === null) return 'pending';
-    return 'ready';
+  status(): { state: HttpCacheState; reason: string | null } {
+    const copies = this.copies;
+    if (copies.server === 'ignores') return { state: 'unsupported', reason: IGNORED };
+    if (!copies.durable) return { state: 'unsupported', reason: 'IndexedDB is not available here (a private window?): copies could not be tracked' };
+    if (this.owed.size > 0) return { state: 'pending', reason: `${this.owed.size} file(s) this worker answered are not copied yet: ${[...this.owed].slice(0, 3).map((url) => new URL(url).pathname).join(', ')}` };
+    if (copies.size === 0 || copies.server === 'unknown') return { state: 'pending', reason: 'no page has reported what it loaded yet' };
+    if (copies.busy) return { state: 'pending', reason: 'copies are being made' };
+    let unknown = 0;
+    for (const [, copy] of copies.all()) if (copy.hash === null) unknown++;
+    if (unknown > 0) return { state: 'pending', reason: `${unknown} copie(s) the relay has not vouched for yet` };
+    return { state: 'ready', reason: null };
   }
 
   /** Copies every reported URL not tracked yet; the first answer tells whether the server honours the header at all. */

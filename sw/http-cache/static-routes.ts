@@ -11,7 +11,7 @@
  */
 import { OWN_PATH_PREFIX } from '../../protocol/defaults.js';
 
-interface RouterRule {
+export interface RouterRule {
   condition: { urlPattern: Record<string, string> } | { requestMode: RequestMode };
   source: 'network' | 'fetch-event' | 'race-network-and-fetch-handler';
 }
@@ -48,9 +48,9 @@ const ANY_URL = { protocol: '*', hostname: '*', port: '*', pathname: '*' };
  * version while it is being replaced: Chromium restarts it for the fetch and forgets that it
  * was to stop at once, so the new version waited (up to minutes) for it to go idle.
  */
-export async function addRoutes(event: RoutingInstallEvent, scope: string, extensions: readonly string[], routed: boolean): Promise<void> {
+export function routesFor(scope: string, extensions: readonly string[], routed: boolean, { catchAll = true } = {}): RouterRule[] {
   const base = escapePattern(new URL(scope).pathname);
-  const rules: RouterRule[] = [
+  return [
     // First match wins: pages and modrelay's client before the module rules that would match them.
     { condition: { requestMode: 'navigate' }, source: routed ? 'race-network-and-fetch-handler' : 'fetch-event' },
     ...(routed ? [{ condition: { urlPattern: { pathname: `${OWN_PATH_PREFIX}*` } }, source: 'network' } as const] : []),
@@ -59,8 +59,13 @@ export async function addRoutes(event: RoutingInstallEvent, scope: string, exten
       condition: { urlPattern: { pathname: `${base}*${escapePattern(ext)}` } },
       source: routed && ext !== '.html' ? 'network' : 'fetch-event',
     })),
-    { condition: { urlPattern: ANY_URL }, source: 'network' },
+    // Inside an app's own worker (sw/hooks.ts) what modrelay does not answer is the app's to handle.
+    ...(catchAll ? [{ condition: { urlPattern: ANY_URL }, source: 'network' } as const] : []),
   ];
+}
+
+/** Installs `rules`; a browser that refuses them leaves every request to the fetch handler. */
+export async function addRoutes(event: RoutingInstallEvent, rules: RouterRule[]): Promise<void> {
   try {
     await event.addRoutes(rules);
   } catch (error) {

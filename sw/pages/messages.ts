@@ -1,4 +1,4 @@
-import type { PageToSwMessage, SwReplies, SwReplyTo } from '../../protocol/wire.js';
+import type { PageToSwMessage, StoreStatus, SwReplies, SwReplyTo } from '../../protocol/page-messages.js';
 import type { HttpCacheStore } from '../http-cache/http-cache-store.js';
 import type { Loads } from '../fetch/loads.js';
 import type { Link } from '../relay/link.js';
@@ -21,6 +21,8 @@ export interface PagesContext {
   kick(): void;
   /** How the link is, as `relay:status` says it. */
   status(): SwReplyTo<'status'>;
+  /** Which store answers the pages' files, and why. */
+  storeStatus(): StoreStatus;
   /** Caches what a page loaded before the worker controlled it (sw/fetch/warm.ts). */
   warm(urls: string[]): Promise<void>;
   /** Makes or revalidates the routed version's copy of the client (sw/http-cache/client-copy.ts). */
@@ -56,7 +58,7 @@ export function onPageMessage(ctx: PagesContext, event: ExtendableMessageEvent):
       const client = ctx.routed ? ctx.copyClient() : undefined;
       // Copies compete with a load still going through this worker (a first visit reports early): let it finish first.
       const state = ctx.loads.done().then(() => store.report(strings(message.urls), new Set(strings(message.fromCache))));
-      return reply<'store:seen'>(Promise.all([state, client]).then(([value]) => ({ source: 'modrelay', type: 'store:state', state: value })));
+      return reply<'store:seen'>(Promise.all([state, client]).then(() => ({ source: 'modrelay', type: 'store:state', ...ctx.storeStatus() })));
     }
     default: {
       const unknown: never = message;

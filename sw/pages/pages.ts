@@ -1,4 +1,4 @@
-import type { SwToPageMessage } from '../../protocol/wire.js';
+import type { SwToPageMessage } from '../../protocol/page-messages.js';
 
 declare const self: ServiceWorkerGlobalScope;
 

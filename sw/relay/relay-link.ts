@@ -1,4 +1,5 @@
-import type { FilePath, Hash, Hello, ModuleRemoved, ModuleUpdated, RelayState } from '../../protocol/wire.js';
+import type { FilePath, Hash, Hello, ModuleRemoved, ModuleUpdated } from '../../protocol/wire.js';
+import type { RelayState, StoreStatus } from '../../protocol/page-messages.js';
 import type { CacheStorageStore } from '../cache/cache-storage-store.js';
 import type { Verified } from '../cache/cached.js';
 import type { Store } from '../cache/store.js';
@@ -31,6 +32,8 @@ export interface RelayLinkEvents {
   removed(paths: FilePath[]): void;
   /** The link's state changed: tell the pages (`relay:status`). */
   status(): void;
+  /** A relay said hello: what it serves, and the headers of its files. */
+  hello(hello: Hello): void;
 }
 
 /** The link as the pages are told it (`relay:status`, less the worker's own version). */
@@ -56,6 +59,8 @@ export class RelayLink {
   private state: RelayState = 'connecting';
   private relayVersion: string | null = null;
   private diagnosedAt = 0;
+  /** The store status last told to the relay, as sent. */
+  private told = '';
 
   constructor(
     private readonly relayUrl: string,
@@ -96,6 +101,14 @@ export class RelayLink {
     return this.pushes;
   }
 
+  /** Tells the relay how the worker's store is, when that changed (and again on every connection). */
+  tell(store: StoreStatus): void {
+    const text = JSON.stringify(store);
+    if (text === this.told) return;
+    this.told = text;
+    this.socket.send({ type: 'worker:status', store });
+  }
+
   /** A page is there: retry a dropped link now rather than after the backoff. */
   kick(): void {
     this.socket.kick();
@@ -125,8 +138,10 @@ export class RelayLink {
   }
 
   private onReady(hello: Hello): void {
+    this.events.hello(hello);
     this.state = 'connected';
     this.relayVersion = hello.version ?? null;
+    if (this.told !== '') this.socket.send({ type: 'worker:status', store: JSON.parse(this.told) as StoreStatus });
     void this.validateLink(this.link.up());
   }
 

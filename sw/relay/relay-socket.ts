@@ -2,7 +2,7 @@ import ReconnectingWebSocket from 'partysocket/ws';
 import { decodeModuleFrame } from '../../protocol/frame-codec.js';
 import type {
   Hello, ManifestStatus, ModuleError, ModuleRemoved, ModuleResponse, ModuleStatus, ModuleUpdated, ProtocolVersion,
-  RelayMessage, SwMessage,
+  RelayMessage, SwMessage, WorkerStatus,
 } from '../../protocol/wire.js';
 
 const PROTOCOL_VERSION: ProtocolVersion = 1;
@@ -28,7 +28,9 @@ export interface RelaySocketEvents<Frame> {
 export type Answer<Frame> = { frame: Frame } | ModuleError | ModuleStatus | ManifestStatus;
 
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
-type Outgoing = WithoutId<SwMessage>;
+/** Messages that are answered: they carry an id. */
+type SwRequest = Exclude<SwMessage, WorkerStatus>;
+type Outgoing = WithoutId<SwRequest>;
 
 interface Pending<Frame> {
   resolve(answer: Answer<Frame>): void;
@@ -71,7 +73,7 @@ export class RelaySocket<Frame> {
   private socket: ReconnectingWebSocket;
   private nextId = 1;
   private pending = new Map<number, Pending<Frame>>();
-  private queue: SwMessage[] = [];
+  private queue: SwRequest[] = [];
   private lastKick = 0;
 
   constructor(private readonly url: string, private readonly events: RelaySocketEvents<Frame>) {
@@ -115,6 +117,11 @@ export class RelaySocket<Frame> {
     return false;
   }
 
+  /** Sends a notice nothing answers (`worker:status`), now if the link is ready; else it is dropped. */
+  send(message: WorkerStatus): void {
+    if (this.state === 'ready') this.socket.send(JSON.stringify(message));
+  }
+
   /** Rejects when the link drops or no answer came within `timeoutMs` (queued time included). */
   request(message: Outgoing, timeoutMs = REQUEST_TIMEOUT_MS): Promise<Answer<Frame>> {
     if (this.state !== 'ready') return Promise.reject(new Error('relay not connected'));
@@ -122,7 +129,7 @@ export class RelaySocket<Frame> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => this.giveUp(id), timeoutMs);
       this.pending.set(id, { resolve, reject, sentAt: Date.now(), timer });
-      this.queue.push({ ...message, id } as SwMessage);
+      this.queue.push({ ...message, id } as SwRequest);
       this.flush();
     });
   }

@@ -1,5 +1,5 @@
 import { STATUS_PATH } from '../../protocol/defaults.js';
-import type { RelayState } from '../../protocol/wire.js';
+import type { RelayState } from '../../protocol/page-messages.js';
 import { after } from '../kit/deferred.js';
 
 /** How long each status probe may take before the relay counts as unreachable. */

@@ -13,7 +13,7 @@ import { FROM_HTTP_CACHE, moduleTimings, waitRouted } from '../support/http-cach
 import { idbEntries } from '../support/idb.js';
 import { appResult } from '../support/page-log.js';
 import { removeRoot } from '../support/temp.js';
-import { poll, sleep } from '../support/wait.js';
+import { poll, waitReported } from '../support/wait.js';
 
 /**
  * The default store behind HTTP servers that are not ours, in the relay-only setup
@@ -110,13 +110,14 @@ describe('the default store behind servers that are not ours', () => {
     expect(await appResult(page)).toMatchObject({ value: 'v1', stable: 'stable' });
     // The worker tried a copy (so it did ask this server), and recorded nothing.
     await poll(async () => copyRequests.length > 0);
-    await sleep(500);
+    await waitReported(page); // the worker's answer to the report: unsupported
     expect(await idbEntries(page, 'modrelay-http-cache', 'copies')).toEqual([]);
     for (let i = 0; i < 3; i++) {
       await page.reload();
       expect(await appResult(page)).toMatchObject({ value: 'v1', stable: 'stable' });
-      await sleep(1300); // past the client's quiet report, when a copy would be announced
+      await waitReported(page); // past the report, when a copy would be announced
     }
+    expect(await page.evaluate(() => (window as unknown as { __stores: { state: string }[] }).__stores.at(-1)!.state)).toBe('unsupported');
     expect(await routed(page)).toBe(false);
     expect(await updates(page)).toEqual([]);
     // Detected once per worker start: one copy request each, not one per module.

@@ -10,7 +10,7 @@ import { browserSuite } from '../support/harness.js';
 import { idbEntries } from '../support/idb.js';
 import { appResult } from '../support/page-log.js';
 import { STANDARD_FILES } from '../support/site.js';
-import { poll, sleep, waitCached } from '../support/wait.js';
+import { poll, sleep, waitCached, waitReported } from '../support/wait.js';
 
 /**
  * The whole app, not only its modules: JSON fetched by URL, a JSON module, a CSS module
@@ -243,7 +243,7 @@ describe('the whole app through the worker', () => {
     });
     await page.reload();
     expect(await appResult(page)).toEqual(EXPECTED);
-    await sleep(600); // the page reports its loads once they go quiet: let that land
+    await waitReported(page); // the page reports its loads once they go quiet: let that land
     log.reset();
     await page.reload();
     expect(await appResult(page)).toEqual(EXPECTED);
@@ -258,7 +258,7 @@ describe('the whole app through the worker', () => {
     await poll(() => page.evaluate(() => (window as unknown as { __modrelay: { updates: { url: string }[] } }).__modrelay.updates.some((u) => u.url.endsWith('/data/fetched.json'))));
     await page.reload();
     expect(await appResult(page)).toMatchObject({ fetched: { kind: 'edited' } });
-    await sleep(600);
+    await waitReported(page);
 
     await server.close();
     await context.setOffline(true);

@@ -34,6 +34,8 @@ const all = (predicate: (block: DocBlock) => boolean) => blocks.filter(predicate
 const isPage = (block: DocBlock) => block.lang === 'js' && block.code.includes('registerModuleRelay(') && !block.code.includes('modrelay-client.mjs');
 const isWorker = (block: DocBlock) => block.lang === 'js' && block.code.includes('ModuleRelayStrategy');
 const isNode = (block: DocBlock) => block.lang === 'js' && block.code.includes("from 'modrelay'");
+/** Run by app-shape.test.ts as the app's own worker, in all three setups. */
+const isOwnWorker = (block: DocBlock) => block.lang === 'js' && block.code.includes('createModuleRelay');
 /** Run by any-server.test.ts, against a real Caddy and a real Express. */
 const isServer = (block: DocBlock) => block.lang === 'caddyfile' || (block.lang === 'js' && block.code.includes("from 'modrelay/middleware'"));
 
@@ -60,7 +62,7 @@ describe('every code block of the README and docs/integration.md runs as written
   test('the blocks are all accounted for', () => {
     const kinds = blocks.map((block) => (
       block.lang === '' ? 'diagram or usage' : block.lang === 'html' ? 'html' : block.lang === 'sh' ? 'sh'
-        : isServer(block) ? 'server' : isWorker(block) ? 'worker' : isNode(block) ? 'node' : isPage(block) ? 'page' : block.code.includes('modrelay-client.mjs') ? 'relay-only page' : 'unknown'
+        : isServer(block) ? 'server' : isOwnWorker(block) ? 'own worker' : isWorker(block) ? 'worker' : isNode(block) ? 'node' : isPage(block) ? 'page' : block.code.includes('modrelay-client.mjs') ? 'relay-only page' : 'unknown'
     ));
     expect(kinds).not.toContain('unknown');
     expect(kinds.filter((kind) => kind === 'page').length).toBeGreaterThanOrEqual(5);

@@ -11,7 +11,7 @@ import { browserSuite, type BrowserHarness } from '../support/harness.js';
 import { idbEntries, idbWrite } from '../support/idb.js';
 import { appResult } from '../support/page-log.js';
 import { FROM_HTTP_CACHE, moduleTimings, waitRouted } from '../support/http-cache.js';
-import { poll, relayAnnounces, sleep } from '../support/wait.js';
+import { poll, relayAnnounces, sleep, waitReported } from '../support/wait.js';
 
 /**
  * `store: 'http-cache'`: the modules live in the browser's HTTP cache as immutable copies
@@ -81,9 +81,9 @@ async function visit(h: BrowserHarness, files: Record<string, string> = FILES, r
   await page.reload();
   expect(await appResult(page)).toMatchObject({ value: 'v1', stable: 'stable' });
   expect(await status(page)).toBe('controlled');
-  // The page reports its modules 1 s after its loads go quiet; let that report land now,
+  // The page reports its modules once its loads go quiet; let that report land now,
   // so it cannot wake a worker a test has stopped.
-  await sleep(1300);
+  await waitReported(page);
   return { site, server, context, page, log };
 }
 
@@ -412,7 +412,7 @@ describe("store: 'http-cache'", () => {
     expect(await appResult(page)).toMatchObject({ value: 'v1', stable: 'stable' });
   });
 
-  test('a report that misses scripts the worker answered (made before the app imported) leaves the store pending', async () => {
+  test('a report that misses scripts the worker answered (made before the app imported, or not seen by the page) makes the worker copy them itself', async () => {
     // A page without the client, so the only reports are the two this test sends.
     const site = await h.site({
       ...FILES,
@@ -438,10 +438,43 @@ describe("store: 'http-cache'", () => {
       navigator.serviceWorker.controller!.postMessage({ source: 'modrelay', type: 'store:seen', urls, fromCache: [] }, [channel.port2]);
       return state;
     }, paths.map((path) => new URL(path, server.url).href));
-    // The worker answered app.mjs and both libs: a report of one of them is not enough.
-    expect(await report(['/lib/stable.mjs'])).toBe('pending');
-    expect(await copies(page)).toEqual({ '/lib/stable.mjs': expect.any(String) });
-    expect(await report(['/app.mjs', '/lib/value.mjs', '/lib/stable.mjs'])).toBe('ready');
+    // The worker answered app.mjs and both libs: a report of one of them is enough, for the
+    // worker copies what it answered whether the page listed it or not.
+    expect(await report(['/lib/stable.mjs'])).toBe('ready');
+    expect(await copies(page)).toEqual({ '/app.mjs': expect.any(String), '/lib/value.mjs': expect.any(String), '/lib/stable.mjs': expect.any(String) });
+  });
+
+  test("an answer the worker took from an HTTP-cache copy says so: x-modrelay-source http-cache, not network", async () => {
+    // A page without the client stays on the version without static routes, so the worker
+    // answers every module; its own fetches then find the copies in the HTTP cache.
+    const site = await h.site({
+      ...FILES,
+      'plain.html': `<!doctype html><script type="module">
+        const relay = new URLSearchParams(location.search).get('relay');
+        await navigator.serviceWorker.register('/sw.js?relay=' + encodeURIComponent(relay)).catch(() => undefined);
+        if (!navigator.serviceWorker.controller) await new Promise((r) => navigator.serviceWorker.addEventListener('controllerchange', r, { once: true }));
+        await import('/app.mjs');
+      </script>`,
+    });
+    const server = await h.serve(site.root);
+    const { page, log } = await h.page();
+    await page.goto(`${server.url}plain.html?relay=${encodeURIComponent(server.relay.url)}`);
+    expect(await appResult(page)).toMatchObject({ value: 'v1', stable: 'stable' });
+    const state = await page.evaluate(async (urls) => {
+      const channel = new MessageChannel();
+      const reply = new Promise<string>((resolve) => { channel.port1.onmessage = (event) => resolve(event.data.state); });
+      navigator.serviceWorker.controller!.postMessage({ source: 'modrelay', type: 'store:seen', urls, fromCache: [] }, [channel.port2]);
+      return reply;
+    }, ['/app.mjs', '/lib/value.mjs', '/lib/stable.mjs'].map((path) => new URL(path, server.url).href));
+    expect(state).toBe('ready');
+    await page.reload(); // through the worker this time, which keeps the page for offline use
+    expect(await appResult(page)).toMatchObject({ value: 'v1', stable: 'stable' });
+    await server.close(); // both servers gone: the worker's own fetches reach only the HTTP cache
+    log.reset();
+    await page.reload();
+    expect(await appResult(page)).toMatchObject({ value: 'v1', stable: 'stable' });
+    const served = await log.byPath();
+    for (const path of ['/app.mjs', '/lib/value.mjs', '/lib/stable.mjs']) expect({ path, ...served.get(path) }).toMatchObject({ path, fromSW: true, source: 'http-cache' });
   });
 
   test('an app that polls its API every 200 ms still goes quiet for the report, its polls never reach the worker, and it switches to the routed version', async () => {

@@ -49,7 +49,7 @@ describe('options tables in docs/integration.md', () => {
     for (const [name, d] of Object.entries<ServerOptionDeclaration>(SERVER_OPTIONS)) {
       const value = defaults[name];
       const expected = Array.isArray(value) ? value.map((v) => `\`${v}\``).join(' ') : typeof value === 'string' ? `'${value}'` : value;
-      if (value === undefined || (Array.isArray(value) && value.length === 0)) continue;
+      if (value === undefined || (Array.isArray(value) && value.length === 0) || (typeof value === 'object' && !Array.isArray(value))) continue;
       if (name === 'assets') continue; // shown as the flag's word
       if (!d.shown.includes(String(expected))) wrong.push(`${name}: shown ${d.shown}, default ${String(expected)}`);
     }

@@ -71,7 +71,7 @@ export type SiteServer = LoopbackServer;
 export async function startSiteServer(
   root: string, relayUrl: string | (() => string), refuse: (path: string) => boolean = () => false, honourStore = false,
 ): Promise<SiteServer> {
-  const ownFiles = ownFilesHandler(typeof relayUrl === 'function' ? relayUrl : () => relayUrl);
+  const ownFiles = ownFilesHandler(typeof relayUrl === 'function' ? relayUrl : () => relayUrl, () => false);
   const statics = sirv(root, { dev: true, etag: true });
   const cacheHeaders = modrelayCacheHeaders();
   const server = http.createServer((req, res) => {

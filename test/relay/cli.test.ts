@@ -294,5 +294,24 @@ describe('modrelay init', () => {
       await removeRoot(dir);
     }
   });
+
+  it('--entry writes a boot file that registers modrelay and then imports the entry; an app with its own worker is told how to mount modrelay inside it', async () => {
+    const dir = await tempRoot({ 'public/sw.js': "self.addEventListener('fetch', () => {});\n" });
+    try {
+      const cli = run('init', join(dir, 'public'), '--entry', './main.mjs');
+      expect(await cli.exit).toBe(0);
+      const boot = await readFile(join(dir, 'public', 'modrelay-boot.mjs'), 'utf8');
+      // Registration first, the app after it, never as a static import.
+      expect(boot.indexOf('await registerModuleRelay(')).toBeLessThan(boot.indexOf("await import('./main.mjs')"));
+      expect(boot).not.toMatch(/^import /m);
+      // Its own worker is the one registered: modrelay's would replace it.
+      expect(boot).toContain("swUrl: '/sw.js'");
+      expect(cli.stdout()).toContain('<script type="module" src="/modrelay-boot.mjs"></script>');
+      expect(cli.stdout()).toContain("importScripts('/modrelay-worker.js')");
+      expect(await readFile(join(dir, 'public', 'modrelay-worker.js'), 'utf8')).toContain('createModuleRelay');
+    } finally {
+      await removeRoot(dir);
+    }
+  });
 });
 

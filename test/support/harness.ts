@@ -40,6 +40,13 @@ export function browserHarness() {
     async page(): Promise<{ context: BrowserContext; page: Page; log: ReturnType<typeof logResponses> }> {
       const context = await browser!.newContext();
       cleanups.push(() => context.close());
+      // Every page records what the worker says of its store after each report (waitReported).
+      await context.addInitScript(() => {
+        addEventListener('modrelay:store', (event) => {
+          const w = window as unknown as { __stores?: unknown[] };
+          (w.__stores ??= []).push((event as CustomEvent).detail);
+        });
+      });
       const page = await context.newPage();
       page.on('pageerror', (error) => console.warn('[page error]', error.message));
       return { context, page, log: logResponses(page) };

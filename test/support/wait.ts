@@ -87,3 +87,12 @@ export async function relayAnnounces(relayUrl: string, path: string, change: () 
     ws.close();
   }
 }
+
+/**
+ * Waits until the worker has answered this page's report of what it loaded (pages of the
+ * harness record every `modrelay:store` event): the copies it asked for are made, and the report
+ * can no longer wake a worker a test is about to stop.
+ */
+export async function waitReported(page: Page, timeout = 10_000): Promise<void> {
+  await poll(() => page.evaluate(() => ((window as unknown as { __stores?: unknown[] }).__stores?.length ?? 0) > 0), timeout);
+}

@@ -59,11 +59,20 @@ describe('HttpCacheStore', () => {
     expect(fetched).toEqual([`reload ${url('/a.mjs')}`]);
   });
 
-  it('pending while a script the worker answered is owed: a report of the others does not make it ready', async () => {
-    const { store } = setup();
-    store.answered(url('/app.mjs'));
-    expect(await store.report([url('/boot.mjs')], new Set())).toBe('pending');
-    expect(await store.report([url('/app.mjs')], new Set())).toBe('ready');
+  it('a script the worker answered is pending, named in the reason, until a report: then it is copied whether the page listed it or not', async () => {
+    const { store, records } = setup();
+    await store.report([url('/boot.mjs')], new Set());
+    store.answered(url('/worker-only.mjs'));
+    expect(store.status()).toEqual({ state: 'pending', reason: expect.stringContaining('/worker-only.mjs') });
+    expect(await store.report([url('/boot.mjs')], new Set())).toBe('ready');
+    expect([...records.keys()]).toEqual([url('/boot.mjs'), url('/worker-only.mjs')]);
+  });
+
+  it('says why it is not ready: a server that ignores the header is named with the fix', async () => {
+    const { store } = setup({ answer: () => ({ kind: 'ignored' }) });
+    expect(store.status()).toEqual({ state: 'pending', reason: 'no page has reported what it loaded yet' });
+    await store.report([url('/a.mjs')], new Set());
+    expect(store.status()).toEqual({ state: 'unsupported', reason: expect.stringContaining('modrelay/middleware') });
   });
 
   it('a copy the relay cannot vouch for stays unknown, pending, until a validation verifies it (no polling: the record change wakes the report)', async () => {
