@@ -9,6 +9,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { quietLine, quietness } from './report.js';
 
 export const START = '<!-- bench:start -->';
 export const END = '<!-- bench:end -->';
@@ -39,7 +40,6 @@ export function renderReadmeBlock(results, jsonPath) {
   };
   const pair = (/** @type {string} */ g, /** @type {string[]} */ keys) => keys.map((k) => ms(g, k)).join(' / ');
   const load = `${show(mc.loadAverageAtStart?.[0])} → ${show(mc.loadAverageAtEnd?.[0])}`;
-  const busy = Math.max(mc.loadAverageAtStart?.[0] ?? 0, mc.loadAverageAtEnd?.[0] ?? 0) > mc.cores ? ' (busy: compare within the run)' : '';
   const lines = [
     `\`npm run bench\` (this run: \`${results.command}\`, ${Math.round(results.durationMs / 60_000)} min;`,
     '`npm run bench -- --quick` is a short smoke run) loads four module graphs in Debian\'s Chromium, every mode',
@@ -48,7 +48,8 @@ export function renderReadmeBlock(results, jsonPath) {
     `(${show(mods('lucide'))} modules, its ESM entry re-exports every icon). It compares modrelay's default store and`,
     "`store: 'cache-storage'` with the browser's own immutable cache (the floor), plain HTTP with ETag/304,",
     `Vite's dev server and a Caddy proxy in the same run. This run: ${results.date.slice(0, 16).replace('T', ' ')} UTC, commit \`${show(results.commit)}\`,`,
-    `${mc.cpu} × ${mc.cores} cores, ${mc.memoryGB} GB, Node ${String(mc.node).replace(/^v/, '')}, Chromium ${String(mc.chromium).split('.')[0]}, Vite ${mc.vite}, load average ${load}${busy}`,
+    `${mc.cpu} × ${mc.cores} cores, ${mc.memoryGB} GB, Node ${String(mc.node).replace(/^v/, '')}, Chromium ${String(mc.chromium).split('.')[0]}, Vite ${mc.vite}, load average ${load}.`,
+    quietLine(s.quiet ?? quietness(results)),
     `([\`${jsonPath}\`](${jsonPath}) has every sample; \`bench/results/latest.md\` has p95 and navigation → ready for every mode):`,
     '',
     '![page-load medians](bench/results/latest.svg)',
@@ -84,10 +85,13 @@ export function renderReadmeBlock(results, jsonPath) {
     ['`cache-storage` warm / floor, median', 'cacheStorageWarmOverFloor', () => null],
   ];
   for (const [label, key, target] of ratios) lines.push(`| ${label} | ${graphs.map((g) => judged(r(g, key), target(g))).join(' | ')} |`);
-  lines.push(`| hot update p95 ms: default store / \`cache-storage\` / Vite HMR (default < Vite) | ${graphs.map((g) => {
-    const [ours, cs, vite] = [r(g, 'hotP95ModrelayMs'), r(g, 'hotP95CacheStorageMs'), r(g, 'hotP95ViteMs')];
-    return `${show(ours)} / ${show(cs)} / ${show(vite)}${ours != null && vite != null ? (ours < vite ? ' ✓' : ' ✗') : ''}`;
-  }).join(' | ')} |`);
+  /** `p50 / p95` of one tool's hot figures. @param {string} g @param {string} p50 @param {string} p95 */
+  const hot = (g, p50, p95) => `${show(r(g, p50))} / ${show(r(g, p95))}`;
+  /** ✓ when modrelay's is below Vite's, ✗ when not. @param {string} g @param {string} ours @param {string} vite */
+  const below = (g, ours, vite) => (r(g, ours) != null && r(g, vite) != null ? (r(g, ours) < r(g, vite) ? ' ✓' : ' ✗') : '');
+  lines.push(`| save → new code running in the page, p50 / p95 ms: default store (< Vite) | ${graphs.map((g) => `${hot(g, 'hotRunP50ModrelayMs', 'hotRunP95ModrelayMs')}${below(g, 'hotRunP95ModrelayMs', 'hotRunP95ViteMs')}`).join(' | ')} |`);
+  lines.push(`| the same, \`cache-storage\` / Vite HMR | ${graphs.map((g) => `${hot(g, 'hotRunP50CacheStorageMs', 'hotRunP95CacheStorageMs')} / ${hot(g, 'hotRunP50ViteMs', 'hotRunP95ViteMs')}`).join(' | ')} |`);
+  lines.push(`| save → update event p95 ms (\`modrelay:update\` once the copy is replaced / \`vite:beforeUpdate\` on arrival) | ${graphs.map((g) => `${show(r(g, 'hotP95ModrelayMs'))} / ${show(r(g, 'hotP95ViteMs'))}`).join(' | ')} |`);
   const register = results.register;
   if (register && !register.error) {
     lines.push('', `| app graph, ${register.hogs0?.n ?? '–'} warm reloads each, ms: p50 / p99 | registerModuleRelay() (≤ 10 / ≤ 50) | import() of the client | navigation → app imported |`, '| --- | --- | --- | --- |');

@@ -60,10 +60,14 @@ function bootScript(kind, entryUrl, mount) {
     // The contract's boot: register the relay's Service Worker, then import the app.
     // Update events are stamped on the wall clock so the bench can compare with the
     // moment it wrote the file.
+    // With `?hot` the page runs the changed module's new code on the event, as an app that
+    // hot-swaps would: `import(url + '?t=…')` (bench/hot.js times the edit to that code running).
     return `${timingHelpers(mount)}
 window.__updates = [];
+const hot = new URLSearchParams(location.search).has('hot');
 window.addEventListener('modrelay:update', (event) => {
   window.__updates.push({ url: event.detail && event.detail.url, at: performance.timeOrigin + performance.now() });
+  if (hot && event.detail && event.detail.hash) import(event.detail.url + '?t=' + Date.now()).catch(() => {});
 });
 const extra = {};
 try {

@@ -17,7 +17,8 @@ import type { RelayState, StoreStatus } from '../protocol/page-messages.js';
 import { Feedback } from './feedback.js';
 import { earlyModules, earlyModulesMessage, otherWorker, otherWorkerMessage } from './checks.js';
 import { listen, started } from './notices.js';
-import { evict, prepareHttpCache, reportModules } from './http-cache.js';
+import { evict, prepareHttpCache } from './http-cache.js';
+import { watchLoads } from './loads.js';
 import { followStoreState, isRouted } from './versions.js';
 
 /** `modrelay serve` replaces this literal with its relay's URL when it serves this file. */
@@ -160,15 +161,13 @@ export async function registerModuleRelay(options: ModuleRelayClientOptions = {}
     if (container.controller) resolve('controlled');
     else container.addEventListener('controllerchange', () => resolve('controlled'), { once: true });
   });
-  if (httpCache) {
-    reportModules(o.extensions ?? CLIENT_OPTIONS.extensions.default, whenControlled, (store) => {
-      // The worker revalidated its copy of this client (sw/http-cache/client-copy.ts): take the
-      // current one into Blink's memory cache, which would otherwise serve this tab's next load.
-      if (isRouted(container.controller)) void evict([import.meta.url]);
-      feedback.storeSaid(store);
-      if (store.state !== 'off') followStoreState(container, store.state, scriptUrl, o.scope);
-    });
-  }
+  watchLoads(o.extensions ?? CLIENT_OPTIONS.extensions.default, whenControlled, httpCache ? (store) => {
+    // The worker revalidated its copy of this client (sw/http-cache/client-copy.ts): take the
+    // current one into Blink's memory cache, which would otherwise serve this tab's next load.
+    if (isRouted(container.controller)) void evict([import.meta.url]);
+    feedback.storeSaid(store);
+    if (store.state !== 'off') followStoreState(container, store.state, scriptUrl, o.scope);
+  } : undefined);
   try {
     const registering = registered(container, scriptUrl(routed), o.scope);
     // Only the routed version lets the HTTP cache answer imports: make its copies current

@@ -10,6 +10,11 @@ export class Queue {
 
   constructor(private readonly concurrency: number, private readonly handOver: (next: () => void) => void = (next) => next()) {}
 
+  /** True while a job runs or waits. */
+  get busy(): boolean {
+    return this.running > 0 || this.waiting.length > 0;
+  }
+
   async run<T>(job: () => Promise<T>): Promise<T> {
     if (this.running >= this.concurrency) await new Promise<void>((resolve) => this.waiting.push(resolve));
     else this.running++;

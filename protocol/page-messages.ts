@@ -59,6 +59,13 @@ export interface PageToSwEvents {
   heartbeat: Record<never, never>;
   /** A page that just started asks how the link is (it missed the earlier `relay:status` posts); replied with one. */
   status: Record<never, never>;
+  /**
+   * The page has loaded and no served file came for a moment: the worker may write its caches
+   * now. `urls`: the served files (and modrelay's own) it loaded since its last `loads:quiet`,
+   * fragment-free; `first`: this is the document's first (its whole load so far), the worker
+   * then replaces what it knew the page needs instead of adding to it (sw/cache/page-files.ts).
+   */
+  'loads:quiet': { urls: string[]; first: boolean };
   /** URLs the page loaded before the SW controlled it (page, boot script): cache them. */
   warm: { urls: string[] };
   /**

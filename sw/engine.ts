@@ -3,6 +3,7 @@ import { extensionOf, hasExtension } from '../protocol/file-types.js';
 import type { FilePath, Hash } from '../protocol/wire.js';
 import type { StoreStatus, SwReplyTo, SwToPageMessage } from '../protocol/page-messages.js';
 import { CacheStorageStore } from './cache/cache-storage-store.js';
+import type { Cached } from './cache/cached.js';
 import type { Store } from './cache/store.js';
 import type { FetchContext } from './fetch/context.js';
 import { fetchFile } from './fetch/fetch-file.js';
@@ -60,6 +61,8 @@ export class Engine implements FetchContext, PagesContext {
 
   /** The kind of each client that asked for a script (a window or a Worker). */
   private readonly clients = new ClientKinds();
+  /** `warm` work under way (a page's word on what it loaded waits for it). */
+  private warming = Promise.resolve();
 
   /** `routedVersions`: this is modrelay's own sw.js, which a routed version can replace (not a Workbox strategy). */
   private readonly routedVersions: boolean;
@@ -67,12 +70,18 @@ export class Engine implements FetchContext, PagesContext {
   constructor(options: ModuleRelayOptions = {}, { routedVersions = false }: { routedVersions?: boolean } = {}) {
     this.routedVersions = routedVersions;
     const o = (this.options = resolveOptions(options, self));
-    this.cache = new CacheStorageStore(o.memoryBytes, this.epochs, (path) => this.serves(path), this.refused, () => this.loads.done());
+    // What the routed version's page loads from the HTTP cache: modrelay's own files, and what the store copied there.
+    this.cache = new CacheStorageStore(o.memoryBytes, this.epochs, (path) => this.serves(path), this.refused, () => this.loads.done(),
+      (url) => o.routed && this.httpStore !== null && (new URL(url).pathname.startsWith(OWN_PATH_PREFIX) || this.httpStore.tracks(url)));
     // Without static routes every file fetch reaches this worker anyway: Cache Storage it is.
     this.httpStore = o.store === 'http-cache' && routedVersions && routable()
-      ? new HttpCacheStore(this.epochs, (url) => this.storePath(url), this.refused,
-        (path, hash) => this.announce(Promise.resolve(), [{ source: 'modrelay', type: 'module:updated', url: this.urlOf(path), path, hash }]),
-        (url, path, hash) => this.relayLink.verifyCopy(url, path, hash))
+      ? new HttpCacheStore(this.epochs, {
+        pathOf: (url) => this.storePath(url),
+        refused: this.refused,
+        untracked: (path, hash) => this.announce(Promise.resolve(), [{ source: 'modrelay', type: 'module:updated', url: this.urlOf(path), path, hash }]),
+        verify: (url, path, hash) => this.relayLink.verifyCopy(url, path, hash),
+        routed: o.routed,
+      })
       : null;
     if (!this.httpStore) void releaseLeftovers();
     const stores: Store[] = this.httpStore ? [this.cache, this.httpStore] : [this.cache];
@@ -93,9 +102,15 @@ export class Engine implements FetchContext, PagesContext {
     const route = routeOf(request, this.options.scope, this.options.extensions, self.location.pathname);
     if (!route) return null;
     this.loads.fetched();
-    // Scripts a page asked for (not a Worker: static routes do not reach a Worker's own requests).
-    if (this.httpStore && ROUTED_DESTINATIONS.has(request.destination)) {
-      void this.clients.isWindow(clientId).then((isWindow) => { if (isWindow) this.httpStore!.answered(route.url); });
+    if (route.kind !== 'page') {
+      // What a page's window loads (not a Worker's: static routes do not reach a Worker's own requests).
+      void this.clients.windowUrl(clientId).then((page) => {
+        if (!page) return;
+        this.cache.pages.asked(page, route.url);
+        if (this.httpStore && ROUTED_DESTINATIONS.has(request.destination)) this.httpStore.answered(route.url);
+      });
+    } else {
+      this.cache.pages.navigated(route.url);
     }
     if (route.kind !== 'page') return route.kind === 'range' ? fetchRange(this, request, route.url, route.path, route.range!) : fetchFile(this, request, route.url, route.path);
     const page = fetchPage(this, request, route.url, route.path);
@@ -156,6 +171,16 @@ export class Engine implements FetchContext, PagesContext {
     return hasExtension(path, this.options.extensions);
   }
 
+  async offlinePage(url: string): Promise<Cached | undefined> {
+    await this.httpStore?.loaded; // which files it copied, for the cache's `elsewhere`
+    return this.cache.readPage(url, (urls) => this.httpStore?.holds(urls) ?? Promise.resolve(false));
+  }
+
+  pageLoaded(page: string, urls: readonly string[], first: boolean): void {
+    // Files the page loaded before the worker controlled it are cached by `warm`: count them once they are.
+    void this.warming.then(() => this.cache.pages.loaded(page, urls, first));
+  }
+
   kick(): void {
     this.relayLink.kick();
   }
@@ -176,7 +201,9 @@ export class Engine implements FetchContext, PagesContext {
   }
 
   warm(urls: string[]): Promise<void> {
-    return warm(this, urls);
+    const warming = warm(this, urls);
+    this.warming = Promise.all([this.warming, warming]).then(() => undefined);
+    return warming;
   }
 
   copyClient(): Promise<void> {

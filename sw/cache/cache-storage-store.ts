@@ -2,26 +2,20 @@ import { createStore, entries } from 'idb-keyval';
 import { CACHE_NAME, CACHE_STORAGE_DB } from '../../protocol/defaults.js';
 import type { FilePath, Hash, ModuleUpdated } from '../../protocol/wire.js';
 import { ByteLru } from '../../lib/lru.js';
-import { Queue } from '../../lib/queue.js';
 import type { Epochs } from '../kit/epochs.js';
 import { IdbBatch } from '../kit/idb-batch.js';
-import { storedResponse, type Cached, type FileRecord, type Verified } from './cached.js';
+import type { Cached, FileRecord, Verified } from './cached.js';
+import { PageFiles } from './page-files.js';
+import { Writes } from './writes.js';
 import type { Store, Verdict } from './store.js';
-
-function isQuotaError(error: unknown): boolean {
-  return error instanceof DOMException && error.name === 'QuotaExceededError';
-}
-
-/** Cache Storage writes at once, after a load (each still holds the worker's thread for a while). */
-const WRITE_CONCURRENCY = 4;
 
 /**
  * `store: 'cache-storage'`: Cache Storage for bodies + IndexedDB for metadata + an in-memory
  * copy of both (bodies up to a byte budget, lib/lru.ts; the ones dropped stay in Cache Storage), so a warm hit is answered
  * from memory without `caches.match`. The in-memory `meta` map is the truth during one
  * worker lifetime: evictions apply to it synchronously (a batch is atomic for every later
- * fetch), persistent deletes follow. Writes wait for the pages' loads to end (`persist`)
- * and go Cache Storage first, then metadata, so an entry a restarted worker reads back always
+ * fetch), persistent deletes follow. Writes wait for the pages' loads to end and go Cache
+ * Storage first, then metadata (writes.ts), so an entry a restarted worker reads back always
  * has its body. The worker keeps this store with either store
  * option: pages and modrelay's own files live here too.
  */
@@ -33,23 +27,27 @@ export class CacheStorageStore implements Store {
   private records = new IdbBatch<FileRecord>(Promise.resolve(this.idb));
   /** Bodies put but not in Cache Storage yet (served from here meanwhile, whatever the memory budget). */
   private unsaved = new Map<string, ArrayBuffer>();
-  private writes = new Queue(WRITE_CONCURRENCY);
-  private quiet: Promise<void> | undefined;
+  private readonly writes: Writes;
+  private readonly pageFiles: PageFiles;
   readonly loaded: Promise<void>;
 
   /**
    * `isModule`: paths the relay serves (their HTTP copies are sent for confirmation);
    * `refused`: paths the relay does not serve, shared with the engine (network-first);
-   * `loadsDone`: resolves once no page is loading through this worker (writes wait for it).
+   * `loadsDone`: resolves once no page is loading through this worker (writes wait for it);
+   * `elsewhere`: files this version leaves to the HTTP cache (a page's are probed there, `readPage`).
    */
   constructor(
     memoryBytes: number,
     private readonly epochs: Epochs,
     private readonly isModule: (path: FilePath) => boolean,
     private readonly refused: Set<FilePath>,
-    private readonly loadsDone: () => Promise<void>,
+    loadsDone: () => Promise<void>,
+    private readonly elsewhere: (url: string) => boolean,
   ) {
     this.bodies = new ByteLru<ArrayBuffer>(memoryBytes, (bytes) => bytes.byteLength);
+    this.writes = new Writes(this.cache, this.records, loadsDone, this.meta, () => this.pageFiles.settle());
+    this.pageFiles = new PageFiles(this.meta, this.writes, this.records, elsewhere, loadsDone);
     this.loaded = Promise.all([
       entries<string, FileRecord>(this.idb),
       this.cache.then((cache) => cache.keys()).then((requests) => new Set(requests.map((r) => r.url)), () => null),
@@ -60,7 +58,10 @@ export class CacheStorageStore implements Store {
           // Metadata whose body is gone (Cache Storage cleared on its own, e.g. from DevTools)
           // must not be sent as `have`: the relay would skip pushing what this worker lacks.
           if (bodies && !bodies.has(url)) void this.records.write(url, null).catch(() => undefined);
-          else this.meta.set(url, meta);
+          else {
+            this.meta.set(url, meta);
+            this.writes.durable(meta);
+          }
         }
       },
       () => undefined, // no IndexedDB (private mode): run with an empty cache
@@ -80,6 +81,8 @@ export class CacheStorageStore implements Store {
 
   /** Reads a cached body: memory first, then Cache Storage (kept in memory afterwards). */
   async read(url: string): Promise<Cached | undefined> {
+    // A worker that just started offline is asked before its records are read: wait for them.
+    if (!this.meta.has(url)) await this.loaded;
     const meta = this.meta.get(url);
     if (!meta) return undefined;
     let bytes = this.bodies.get(url) ?? this.unsaved.get(url);
@@ -101,47 +104,40 @@ export class CacheStorageStore implements Store {
    * within the memory budget), then Cache Storage, then metadata. Resolves true once persisted;
    * false (nothing persisted) on a quota error or when the path was invalidated meanwhile.
    */
-  put(url: string, v: Verified, source: FileRecord['source'], kind: FileRecord['kind']): Promise<boolean> {
+  put(url: string, v: Verified, source: FileRecord['source'], kind: FileRecord['kind'], page = false): Promise<boolean> {
     if (this.epochs.of(v.path) !== v.epoch) return Promise.resolve(false);
     const meta: FileRecord = {
       // This order is what DevTools' IndexedDB preview shows first.
       path: v.path, hash: v.hash, kind, source, size: v.bytes.byteLength, at: Date.now(), contentType: v.contentType,
       ...(v.headers ? { headers: v.headers } : {}),
+      ...(page ? { complete: false } : {}),
     };
     this.meta.set(url, meta);
     this.bodies.set(url, v.bytes);
     this.unsaved.set(url, v.bytes);
-    return this.writes.run(() => this.persist(url, meta, v)).finally(() => {
+    if (page) this.pageFiles.copied(url);
+    return this.writes.write(url, meta, v).finally(() => {
       if (this.unsaved.get(url) === v.bytes) this.unsaved.delete(url);
     });
   }
 
+  /** What each page loaded (page-files.ts): its copy is opened offline once those files are all on disk. */
+  get pages(): Pick<PageFiles, 'navigated' | 'asked' | 'loaded'> {
+    return this.pageFiles;
+  }
+
   /**
-   * A `cache.put` holds this thread for ~5 ms (a trace of a first visit of three: 387 puts,
-   * 2 s of the worker's thread), in the way of the fetch events and pushes of the load that
-   * brought the bodies: it waits until the pages' loads are over, and is checked again before
-   * each write (a reload may have begun). Until then the body is served from memory.
+   * A page's copy, for an offline navigation: only when it is whole — every file it loaded is
+   * here or in the HTTP cache (`elsewhere`: where this version loads it from), which `probe`
+   * asks (page-files.ts `needed`).
    */
-  private async persist(url: string, meta: FileRecord, v: Verified): Promise<boolean> {
-    await (this.quiet ??= this.loadsDone().finally(() => (this.quiet = undefined)));
-    if (this.meta.get(url) !== meta) return false; // evicted or replaced while waiting
-    const cache = await this.cache;
-    try {
-      await cache.put(url, storedResponse(v));
-      await this.records.write(url, meta);
-    } catch (error) {
-      void cache.delete(url).catch(() => undefined);
-      if (!isQuotaError(error)) console.warn('modrelay: caching failed', url, error);
-      return false;
-    }
-    if (this.meta.get(url) === meta) return true;
-    // Evicted or replaced while writing: the eviction's deletes may have run before our
-    // writes, so undo them unless a newer entry took the URL.
-    if (!this.meta.has(url)) {
-      void cache.delete(url).catch(() => undefined);
-      void this.records.write(url, null).catch(() => undefined);
-    }
-    return false;
+  async readPage(url: string, probe: (urls: string[]) => Promise<boolean>): Promise<Cached | undefined> {
+    const cached = await this.read(url);
+    const files = cached && this.pageFiles.needed(url, cached.meta);
+    if (!files) return undefined;
+    // What this version leaves to the HTTP cache, and what this store lost (an immutable copy there still answers).
+    const far = files.filter((file) => this.elsewhere(file) || !this.meta.has(file));
+    return far.length === 0 || (await probe(far)) ? cached : undefined;
   }
 
   /**
@@ -152,6 +148,7 @@ export class CacheStorageStore implements Store {
     const meta = this.meta.get(url);
     if (!meta || meta.hash !== hash || meta.kind === kind) return;
     const changed = { ...meta, kind };
+    if (this.writes.state(url) === 'durable') this.writes.durable(changed); // its body is on disk, and a record
     this.meta.set(url, changed);
     void this.records.write(url, changed).catch(() => undefined); // queued after any eviction's delete
   }

@@ -19,6 +19,14 @@ export interface FileRecord {
   contentType: string;
   /** The file's own response headers, for a copy that came over HTTP (a page offline answers with them). */
   headers?: Record<string, string>;
+  /**
+   * A page's copy only: true once every file it loaded (`files`) is on disk too. Until then an
+   * offline navigation is not answered with it — a browser that died mid-way leaves no page
+   * whose files are half there, only the network's own error (page-files.ts).
+   */
+  complete?: boolean;
+  /** A page's copy only: the files it loaded (URLs without fragments), checked before it is opened offline. */
+  files?: string[];
 }
 
 export interface Cached {

@@ -1,6 +1,8 @@
 import type { FilePath, Hash } from '../../protocol/wire.js';
 import type { CacheStorageStore } from '../cache/cache-storage-store.js';
+import type { Cached } from '../cache/cached.js';
 import type { Epochs } from '../kit/epochs.js';
+import type { Link } from '../relay/link.js';
 import type { RelayAnswers } from '../relay/relay-answers.js';
 import type { ResponseHeaders } from './headers.js';
 
@@ -22,4 +24,8 @@ export interface FetchContext {
   confirm(path: FilePath, hash: Hash): void;
   /** Whether the relay would serve `path` (its extension is on the list). */
   serves(path: FilePath): boolean;
+  /** The relay link: `validated` once it vouched for the caches over the current socket. */
+  readonly link: Pick<Link, 'validated'>;
+  /** A page's copy for an offline navigation, only when every file it loaded is where it would load them from (cache/page-files.ts). */
+  offlinePage(url: string): Promise<Cached | undefined>;
 }

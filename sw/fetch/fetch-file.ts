@@ -10,7 +10,8 @@ import { bodyResponse } from './response.js';
  * 1. cached and vouched for by the relay over the current link → memory / Cache Storage (`cache`);
  * 2. a pushed copy already on its way, or a `module:request` with `deps: true`, raced
  *    against the budget (`relay`): both sw/relay/relay-answers.ts;
- * 3. plain `fetch` (`network`, fetch-network.ts), hashed and cached so the next offline load has it;
+ * 3. plain `fetch` (`network`, fetch-network.ts), hashed and cached so the next offline load has it
+ *    (revalidated with the server while no relay vouches for what the HTTP cache holds);
  * 4. the network failed too: the last cached copy, unvalidated — better than an error.
  * Nothing here can make a load fail that HTTP alone would have served.
  */
@@ -35,5 +36,7 @@ async function answer(ctx: FetchContext, request: Request, url: string, path: Fi
   const relayed = await ctx.relay.ask(url, path, deadline, lifetime);
   if (relayed) return bodyResponse(relayed, 'relay', ctx.headers.for());
 
-  return fromNetwork(ctx, request, url, path, lifetime);
+  // Without a validated link nobody vouches for the default store's immutable copies in the
+  // HTTP cache: the server says whether this one is current (a 304 when it is), as HTTP would.
+  return fromNetwork(ctx, ctx.link.validated ? request : new Request(request, { cache: 'no-cache' }), url, path, lifetime);
 }

@@ -51,14 +51,22 @@ function sourceOf(url: string): Source {
 
 /**
  * `fetch`, or when the network fails (offline, server gone) the last cached copy of `url`,
- * validated or not: what an offline load gets. With no copy the network's error stands.
+ * validated or not: what an offline load gets (a `page` only once its files are whole too).
+ * With no copy the network's error stands.
  */
-export async function fetchOrCached(ctx: FetchContext, request: Request, url: string): Promise<Response> {
+export async function fetchOrCached(ctx: FetchContext, request: Request, url: string, page = false): Promise<Response> {
   try {
     return await fetch(request);
   } catch (error) {
-    const hit = await ctx.cache.read(url);
+    // A page whose files are not all there stays unopened: the network's own error, not half an app.
+    const hit = page ? await ctx.offlinePage(url) : await ctx.cache.read(url);
     if (hit) return bodyResponse({ ...hit.meta, bytes: hit.bytes }, 'cache', ctx.headers.for(hit.meta.headers));
+    // A revalidation that could not reach the server, and no copy of the worker's own (Cache
+    // Storage cleared): the default store's immutable copy in the HTTP cache, if it holds one.
+    if (!page && request.cache === 'no-cache') {
+      const held = await fetch(url, { cache: 'only-if-cached', mode: 'same-origin', credentials: 'same-origin' }).catch(() => null);
+      if (held?.ok) return held;
+    }
     throw error;
   }
 }

@@ -13,7 +13,7 @@ export function fetchPage(ctx: FetchContext, request: Request, url: string, path
   ctx.relay.newLoad();
   return handled(async (lifetime) => {
     await ctx.headers.loaded;
-    const network = await fetchOrCached(ctx, request, url);
+    const network = await fetchOrCached(ctx, request, url, true);
     if (network.status === 200 && network.type === 'basic' && !network.redirected) {
       ctx.headers.learn(network);
       lifetime.waitUntil(cachePage(ctx, url, path, network.clone()));
@@ -34,5 +34,5 @@ export async function cachePage(ctx: FetchContext, url: string, decoded: FilePat
   const hash = await sha256Hex(bytes);
   if (ctx.cache.get(url)?.hash === hash) return true;
   const contentType = response.headers.get('content-type') ?? 'text/html';
-  return ctx.cache.put(url, { path, hash, bytes, epoch, contentType, headers: kept(response) }, 'network', 'shell');
+  return ctx.cache.put(url, { path, hash, bytes, epoch, contentType, headers: kept(response) }, 'network', 'shell', true);
 }

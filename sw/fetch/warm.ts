@@ -23,14 +23,15 @@ export async function warm(ctx: FetchContext, urls: string[]): Promise<void> {
     const url = cacheKey(raw);
     if (ctx.cache.get(url)) continue;
     const request = new Request(url, { credentials: 'same-origin' });
-    if (classify(request, ctx.scope, ctx.extensions, self.location.pathname) === 'file') {
-      lifetime.waitUntil(fromNetwork(ctx, request, url, relayPath(url), lifetime));
-    } else if (pages.has(url) && url.startsWith(ctx.scope)) {
+    // A window's own URL is a page (sealed with its files: fetch-page.ts), whatever its extension.
+    if (pages.has(url) && url.startsWith(ctx.scope)) {
       lifetime.waitUntil(fetch(request).then((response) => {
         if (response.status !== 200) return false;
         ctx.headers.learn(response);
         return cachePage(ctx, url, relayPath(url), response);
       }));
+    } else if (classify(request, ctx.scope, ctx.extensions, self.location.pathname) === 'file') {
+      lifetime.waitUntil(fromNetwork(ctx, request, url, relayPath(url), lifetime));
     }
   }
   await lifetime.done();

@@ -19,6 +19,12 @@ export type Server = 'unknown' | 'honours' | 'ignores';
 export interface CopyIo {
   fetchCopy(url: string, mode: RequestCache): Promise<CopyResult>;
   releaseCopy(url: string): Promise<boolean>;
+  /**
+   * Whether a page's own load of `url` would get it now: asked the way the page asks (the HTTP
+   * cache's default mode), while the network is gone. A copy the browser lost, or an entry that
+   * must be revalidated (the client's `no-cache` answer, before its immutable copy), says no.
+   */
+  cached(url: string): Promise<boolean>;
   /** Every record; rejects when IndexedDB is unusable. */
   readRecords(): Promise<[string, HttpCopy][]>;
   /** Writes (null: deletes) one record; resolves once it is in IndexedDB. */
@@ -31,6 +37,10 @@ export function browserIo(): CopyIo {
   return {
     fetchCopy,
     releaseCopy,
+    cached: (url) => fetch(url, { mode: 'same-origin', credentials: 'same-origin' }).then(async (response) => {
+      await response.body?.cancel();
+      return response.ok;
+    }, () => false),
     readRecords: () => idb.then((store) => entries<string, HttpCopy>(store)),
     writeRecord: (url, copy) => batch.write(url, copy),
   };

@@ -3,11 +3,27 @@ import type { HttpCacheState } from '../../protocol/page-messages.js';
 import type { Store, Verdict } from '../cache/store.js';
 import { after } from '../kit/deferred.js';
 import type { Epochs } from '../kit/epochs.js';
-import { Copies, type CopyIo } from './copies.js';
+import { browserIo, Copies, type CopyIo } from './copies.js';
 
 /** Why the store cannot engage behind a server that does not follow protocol/http-cache.ts. */
 const IGNORED = 'the HTTP server answers the x-modrelay-store request header without `immutable`, so the browser\'s HTTP cache cannot hold verified copies; '
   + '`modrelay serve` does, and so do `modrelay/middleware` and the Caddy lines in docs/integration.md';
+
+/** What the store needs of the worker. */
+export interface HttpCacheStoreParts {
+  /** The relay path of a URL this store may copy, or null. */
+  pathOf(url: string): FilePath | null;
+  /** Paths the relay does not serve (shared with the engine). */
+  refused: Set<FilePath>;
+  /** Hears of a copy found without a record (announced to pages like an edit). */
+  untracked(path: FilePath, hash: Hash): void;
+  /** Whether the relay's sha-256 of `path` is `hash` (null: it cannot tell now, e.g. the link is down). */
+  verify(url: string, path: FilePath, hash: Hash): Promise<boolean | null>;
+  /** This is the routed version: the pages' file loads are answered by the HTTP cache. */
+  routed: boolean;
+  /** The browser's HTTP cache and IndexedDB (copies.ts); unit tests pass their own. */
+  io?: CopyIo;
+}
 
 /** A page reports at most this many URLs per message. */
 const MAX_REPORTED = 20_000;
@@ -28,21 +44,15 @@ export class HttpCacheStore implements Store {
   private readonly owed = new Set<string>();
   readonly loaded: Promise<void>;
 
-  /**
-   * `pathOf`: the relay path of a URL this store may copy, or null; `refused`: paths the
-   * relay does not serve (shared with the engine); `untracked`: hears of a copy found
-   * without a record (announced to pages like an edit); `verify`: whether the relay's
-   * sha-256 of `path` is `hash` (null: it cannot tell now, e.g. the link is down).
-   */
-  constructor(
-    epochs: Epochs,
-    private readonly pathOf: (url: string) => FilePath | null,
-    private readonly refused: Set<FilePath>,
-    private readonly untracked: (path: FilePath, hash: Hash) => void,
-    verify: (url: string, path: FilePath, hash: Hash) => Promise<boolean | null>,
-    io?: CopyIo,
-  ) {
-    this.copies = new Copies(epochs, verify, io);
+  private readonly pathOf: HttpCacheStoreParts['pathOf'];
+  private readonly refused: Set<FilePath>;
+  private readonly untracked: HttpCacheStoreParts['untracked'];
+  private readonly routed: boolean;
+  private readonly io: CopyIo;
+
+  constructor(epochs: Epochs, parts: HttpCacheStoreParts) {
+    ({ pathOf: this.pathOf, refused: this.refused, untracked: this.untracked, routed: this.routed, io: this.io = browserIo() } = parts);
+    this.copies = new Copies(epochs, parts.verify, this.io);
     this.loaded = this.copies.loaded;
   }
 
@@ -171,7 +181,12 @@ export class HttpCacheStore implements Store {
       const path = this.pathOf(url);
       this.owed.delete(url);
       if (!this.copies.durable || this.copies.server === 'ignores') break;
-      if (path === null || this.copies.get(url) || this.refused.has(path)) continue;
+      if (path === null || this.refused.has(path)) continue;
+      const known = this.copies.get(url);
+      // A routed page loaded a file it has a copy of, not from the HTTP cache: the browser lost
+      // that copy (evicted, or a crash before it reached the disk). Copy it again.
+      if (known?.hash && this.routed && !fromCache.has(url)) jobs.push(this.copies.copy(url, path, 'reload', undefined));
+      if (known) continue;
       const job = this.copies.copy(url, path).then(() => {
         const hash = this.copies.get(url)?.hash;
         if (fromCache.has(url) && hash) this.untracked(path, hash);
@@ -180,6 +195,21 @@ export class HttpCacheStore implements Store {
       jobs.push(job);
     }
     await Promise.all(jobs);
+  }
+
+  /** Whether the HTTP cache holds a verified copy of `url` that this store made. */
+  tracks(url: string): boolean {
+    return typeof this.copies.get(url)?.hash === 'string';
+  }
+
+  /**
+   * Whether the HTTP cache answers every one of `urls` with the network gone: a routed page
+   * opened offline takes its files from there, and a browser that crashed may have lost some
+   * before they reached the disk.
+   */
+  async holds(urls: readonly string[]): Promise<boolean> {
+    const held = await Promise.all(urls.map((url) => this.io.cached(url)));
+    return held.every(Boolean);
   }
 
   /** The relay could not vouch (down, slow): revalidate every copy over HTTP instead (304s). */

@@ -10,14 +10,15 @@ const MAX_REMEMBERED = 500;
  * trip to the browser, so each id is asked once, off the fetch's path.
  */
 export class ClientKinds {
-  private readonly known = new Map<string, Promise<boolean>>();
+  private readonly known = new Map<string, Promise<string | null>>();
 
-  isWindow(clientId: string): Promise<boolean> {
-    if (clientId === '') return Promise.resolve(false);
+  /** The page's URL (without its fragment) when `clientId` is a window's; null for a Worker or none. */
+  windowUrl(clientId: string): Promise<string | null> {
+    if (clientId === '') return Promise.resolve(null);
     let kind = this.known.get(clientId);
     if (!kind) {
       if (this.known.size >= MAX_REMEMBERED) this.known.delete(this.known.keys().next().value!);
-      kind = self.clients.get(clientId).then((client) => client?.type === 'window', () => false);
+      kind = self.clients.get(clientId).then((client) => (client?.type === 'window' ? client.url.split('#')[0]! : null), () => null);
       this.known.set(clientId, kind);
     }
     return kind;

@@ -23,10 +23,17 @@ export interface PagesContext {
   status(): SwReplyTo<'status'>;
   /** Which store answers the pages' files, and why. */
   storeStatus(): StoreStatus;
+  /** A page said which files it loaded (`loads:quiet`): its offline copy is whole once they are on disk. */
+  pageLoaded(page: string, urls: readonly string[], first: boolean): void;
   /** Caches what a page loaded before the worker controlled it (sw/fetch/warm.ts). */
   warm(urls: string[]): Promise<void>;
   /** Makes or revalidates the routed version's copy of the client (sw/http-cache/client-copy.ts). */
   copyClient(): Promise<void>;
+}
+
+/** The strings of a list a page sent (anything else in it is dropped). */
+function strings(list: unknown): string[] {
+  return Array.isArray(list) ? list.filter((url): url is string => typeof url === 'string') : [];
 }
 
 /** Messages from pages (protocol/wire.ts `PageToSwEvents`); others are ignored. */
@@ -44,6 +51,12 @@ export function onPageMessage(ctx: PagesContext, event: ExtendableMessageEvent):
       return;
     case 'status':
       return reply<'status'>(Promise.resolve(ctx.status()));
+    case 'loads:quiet': {
+      ctx.loads.pageQuiet();
+      const page = event.source instanceof WindowClient ? event.source.url.split('#')[0]! : null;
+      if (page && Array.isArray(message.urls)) ctx.pageLoaded(page, strings(message.urls), message.first === true);
+      return;
+    }
     case 'warm':
       if (Array.isArray(message.urls)) event.waitUntil(ctx.warm(message.urls));
       return;
@@ -53,7 +66,6 @@ export function onPageMessage(ctx: PagesContext, event: ExtendableMessageEvent):
     case 'store:seen': {
       const store = ctx.httpStore;
       if (!store || !Array.isArray(message.urls)) return;
-      const strings = (list: unknown) => (Array.isArray(list) ? list.filter((url): url is string => typeof url === 'string') : []);
       // The routed version revalidates the client's copy too; the page takes it once told the state.
       const client = ctx.routed ? ctx.copyClient() : undefined;
       // Copies compete with a load still going through this worker (a first visit reports early): let it finish first.

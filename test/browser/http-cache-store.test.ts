@@ -289,6 +289,32 @@ describe("store: 'http-cache'", () => {
     expect(await appResult(page)).toMatchObject({ value: 'v3', stable: 'stable' });
   });
 
+  test('a relay that refuses the page\'s origin: nobody vouches for the copies, and every edit is still seen over HTTP', async () => {
+    // The relay a misconfigured page points at (no --allow-origin for it): the version without
+    // static routes answers every module over HTTP, and the immutable copies it made in the
+    // HTTP cache must not answer for the server.
+    const site = await h.site(FILES);
+    const server = await h.serve(site.root);
+    const refusing = await createRelay({ root: site.root, port: 0 });
+    h.defer(() => refusing.close());
+    const { page } = await h.page();
+    await page.goto(`${server.url}?relay=${encodeURIComponent(refusing.url)}`);
+    expect(await appResult(page)).toMatchObject({ value: 'v1', stable: 'stable' });
+    // The copies are in the HTTP cache (immutable), their hashes unverified.
+    await poll(async () => (await page.evaluate(() => {
+      const channel = new MessageChannel();
+      const reply = new Promise<string>((resolve) => { channel.port1.onmessage = (event) => resolve(String(event.data.store?.reason)); });
+      navigator.serviceWorker.controller!.postMessage({ source: 'modrelay', type: 'status' }, [channel.port2]);
+      return reply;
+    })).includes('not vouched for'));
+    for (const value of ['v2', 'v3']) {
+      await site.write('lib/value.mjs', `export const value = '${value}';\n`);
+      await page.reload();
+      expect(await appResult(page)).toMatchObject({ value, stable: 'stable' });
+    }
+    expect(await status(page)).toBe('controlled');
+  });
+
   test('a copy a stopped worker left unknown is made again at the next start before the page imports: an edit made meanwhile is seen', async () => {
     const { site, server, page } = await visit(h);
     await stopWorker(page);
@@ -469,7 +495,16 @@ describe("store: 'http-cache'", () => {
     expect(state).toBe('ready');
     await page.reload(); // through the worker this time, which keeps the page for offline use
     expect(await appResult(page)).toMatchObject({ value: 'v1', stable: 'stable' });
+    // Once its files are on disk (the worker's loads went quiet), the page's copy is complete.
+    const pageUrl = page.url();
+    await poll(async () => (await idbEntries<{ complete?: boolean }>(page, 'modrelay', 'modules')).some(([key, record]) => key === pageUrl && record.complete === true));
     await server.close(); // both servers gone: the worker's own fetches reach only the HTTP cache
+    // And the worker's own copies lost (Cache Storage cleared, as a browser under storage
+    // pressure may): a worker started again finds the modules in the HTTP cache only.
+    const modules = ['/app.mjs', '/lib/value.mjs', '/lib/stable.mjs'].map((path) => new URL(path, server.url).href);
+    await page.evaluate((urls) => caches.open('modrelay-v1').then((cache) => Promise.all(urls.map((url) => cache.delete(url)))), modules);
+    for (const url of modules) await idbWrite(page, 'modrelay', 'modules', url, null);
+    await stopWorker(page);
     log.reset();
     await page.reload();
     expect(await appResult(page)).toMatchObject({ value: 'v1', stable: 'stable' });

@@ -67,6 +67,17 @@ ${failed.length === 0 ? 'Every row passed.' : `${failed.length} of ${rows.length
   frames, a policy close (1009 / 1007) after which the fuzzer reconnects.
 - **watcher storm** — after each storm and a quiet period, the last \`module:updated\` hash for each
   touched path must equal the sha-256 on disk, or be \`module:removed\` when the file is gone.
+- **durability** — \`durability.test.ts\`: first visits followed, 1 s after \`load\` (3 s with two CPU
+  hogs running), by the servers stopped, the browser offline, the worker stopped and a reload; a
+  persistent profile whose browser is sent SIGKILL after a first visit, or in the middle of one
+  (three.js, at moments spread over the worker's writes), then started again offline and online.
+- **soak** — \`soak.test.ts\` (\`npm run soak\` runs it alone): two tabs of one app whose every file
+  exports a version stamp; random edits (written as editors save: a temp file renamed over the
+  old one), reloads, worker stops, relay SIGKILL and restart, network flaps, from a fixed seed.
+  The file tree is recorded after every single write; a load passes when its stamps are one of
+  those moments, none is older than a change either tab heard announced (\`modrelay:update\`)
+  before the load began, and it loaded at all when the network was up. At the end, with
+  everything back, both tabs must show the tree as it is.
 - **tabs and origins** — two tabs of one origin, then a page on another port and raw upgrades with
   forged Origin headers.
 - **serve over HTTP** — \`hardening-http.test.ts\`: \`modrelay serve\` (a child process running as

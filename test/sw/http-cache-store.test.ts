@@ -13,17 +13,22 @@ import { Epochs } from '../../sw/kit/epochs.js';
  */
 const url = (path: string) => `http://app.test${path}`;
 
-function setup(options: { answer?: (url: string) => CopyResult; verify?: (path: string, hash: string) => boolean | null; records?: [string, HttpCopy][] } = {}) {
+function setup(options: { answer?: (url: string) => CopyResult; verify?: (path: string, hash: string) => boolean | null; records?: [string, HttpCopy][]; routed?: boolean } = {}) {
   const fetched: string[] = [];
+  /** The browser's HTTP cache, as far as the copies go. */
+  const httpCache = new Set<string>();
   const released: string[] = [];
   const records = new Map<string, HttpCopy>(options.records ?? []);
   const writes: [string, string | null | undefined][] = [];
   const io: CopyIo = {
     fetchCopy: async (target, mode) => {
       fetched.push(`${mode} ${target}`);
-      return options.answer?.(target) ?? { kind: 'copied', hash: `hash of ${new URL(target).pathname}` };
+      const result = options.answer?.(target) ?? { kind: 'copied', hash: `hash of ${new URL(target).pathname}` };
+      if (result.kind === 'copied') httpCache.add(target);
+      return result;
     },
-    releaseCopy: async (target) => { released.push(target); return true; },
+    releaseCopy: async (target) => { released.push(target); httpCache.delete(target); return true; },
+    cached: async (target) => httpCache.has(target),
     readRecords: async () => [...records],
     writeRecord: async (target, copy) => {
       writes.push([target, copy === null ? undefined : copy.hash]);
@@ -34,9 +39,11 @@ function setup(options: { answer?: (url: string) => CopyResult; verify?: (path: 
   const epochs = new Epochs();
   const untracked: string[] = [];
   const verify = options.verify ?? ((path, hash) => hash === `hash of ${path}`);
-  const store = new HttpCacheStore(epochs, (u) => new URL(u).pathname, new Set(), (path) => untracked.push(path),
-    async (_u, path, hash) => verify(path, hash), io);
-  return { store, fetched, released, records, writes, epochs, untracked };
+  const store = new HttpCacheStore(epochs, {
+    pathOf: (u) => new URL(u).pathname, refused: new Set(), untracked: (path) => untracked.push(path),
+    verify: async (_u, path, hash) => verify(path, hash), routed: options.routed ?? false, io,
+  });
+  return { store, fetched, released, records, writes, epochs, untracked, httpCache };
 }
 
 describe('HttpCacheStore', () => {
@@ -153,5 +160,13 @@ describe('HttpCacheStore', () => {
     expect(fetched).toEqual([`reload ${url('/edited.mjs')}`]);
     await store.report([url('/fresh.mjs')], new Set([url('/fresh.mjs')]));
     expect(untracked).toEqual(['/fresh.mjs']);
+  });
+
+  it('routed: a file the page loaded, not from the HTTP cache, although a copy is recorded, is copied again (the browser lost it)', async () => {
+    const { store, fetched } = setup({ routed: true });
+    await store.report([url('/a.mjs'), url('/b.mjs')], new Set());
+    fetched.length = 0;
+    await store.report([url('/a.mjs'), url('/b.mjs')], new Set([url('/b.mjs')]));
+    expect(fetched).toEqual([`reload ${url('/a.mjs')}`]);
   });
 });
