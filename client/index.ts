@@ -25,7 +25,7 @@ import { followStoreState, isRouted } from './versions.js';
 const ANNOUNCED_RELAY_URL: string = RELAY_URL_PLACEHOLDER;
 
 export interface ModuleRelayClientOptions {
-  /** The relay's WebSocket URL. Default: announced by `modrelay serve`, else `ws://<host>:8889/`. */
+  /** The relay's WebSocket URL, or its path on the page's own server ('/ws/modules'). Default: announced by the server that served the client, else `ws://<host>:8889/`. */
   relayUrl?: string;
   /** Where the worker script is served. Default '/sw.js'. */
   swUrl?: string;
@@ -123,7 +123,13 @@ void declaredOnly;
 
 function defaultRelayUrl(): string {
   // A regex, not a comparison with another literal: serve replaces every copy of the literal.
-  return /^wss?:\/\//.test(ANNOUNCED_RELAY_URL) ? ANNOUNCED_RELAY_URL : `ws://${location.hostname}:${RELAY_PORT}/`;
+  return /^(wss?:\/\/|\/)/.test(ANNOUNCED_RELAY_URL) ? ANNOUNCED_RELAY_URL : `ws://${location.hostname}:${RELAY_PORT}/`;
+}
+
+/** A path ('/ws/modules': the relay inside the page's own server) is on the page's origin: `wss://` under HTTPS. */
+function relayUrlOf(value: string): string {
+  if (!value.startsWith('/')) return value;
+  return `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}${value}`;
 }
 
 function onUpdate(callback: (update: ModuleUpdate) => void): () => void {
@@ -134,7 +140,7 @@ function onUpdate(callback: (update: ModuleUpdate) => void): () => void {
 
 export async function registerModuleRelay(options: ModuleRelayClientOptions = {}): Promise<ModuleRelayRegistration> {
   const o = { ...DEFAULTS, ...options };
-  const relayUrl = o.relayUrl ?? defaultRelayUrl();
+  const relayUrl = relayUrlOf(o.relayUrl ?? defaultRelayUrl());
   const feedback = new Feedback(relayUrl, o.overlay);
   // What every answer below carries besides its status.
   const common = { onUpdate, relayState: () => feedback.state, store: () => feedback.store };

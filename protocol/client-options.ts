@@ -35,7 +35,7 @@ export const CLIENT_OPTIONS = {
 
 /** How the docs table shows each option: its default, and one line. */
 export const CLIENT_OPTION_DOCS = {
-  relayUrl: { shown: 'what `serve` announced, else `ws://<page host>:8889/`', doc: 'the relay\'s WebSocket URL' },
+  relayUrl: { shown: 'what the server that served the client announced, else `ws://<page host>:8889/`', doc: 'the relay\'s WebSocket URL, or its path on the page\'s own server (`/ws/modules`: `wss://` under HTTPS)' },
   swUrl: { shown: "`'/sw.js'`", doc: 'where the worker script is served' },
   scope: { shown: "`'/'`", doc: 'registration scope; only URLs inside it are answered' },
   timeout: { shown: '`5000`', doc: 'ms to wait for control; then `status: \'timeout\'` and files load over HTTP' },

@@ -4,8 +4,10 @@
  * each bundle takes only what it uses.
  */
 
-/** The relay's WebSocket port. */
+/** The relay's WebSocket port, when it has a port of its own. */
 export const RELAY_PORT = 8889;
+/** The relay's path on an app's own server (`attachRelay`), and on `modrelay serve --https`'s port. */
+export const DEFAULT_MOUNT_PATH = '/ws/modules';
 /** `modrelay serve`'s HTTP port. */
 export const SERVE_PORT = 8080;
 /** How long the worker waits for the relay before it asks plain HTTP, in ms (its `budget` option). */
@@ -40,7 +42,8 @@ export const HTTP_CACHE_DB = { database: 'modrelay-http-cache', store: 'copies' 
 
 /**
  * The literal the client bundle carries where the relay URL goes: `modrelay serve` replaces
- * every copy of it with its relay's URL when it serves the client.
+ * every copy of it with its relay's URL when it serves the client (a path, e.g. '/ws/modules',
+ * when the relay is on the page's own server: the client adds the page's origin).
  */
 export const RELAY_URL_PLACEHOLDER = '__MODRELAY_RELAY_URL__';
 

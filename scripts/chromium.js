@@ -63,7 +63,10 @@ export function ensureChromium() {
   return installed;
 }
 
-/** @returns {Promise<import('playwright-core').Browser>} */
-export function launchChromium() {
-  return chromium.launch({ executablePath: ensureChromium(), args: CHROMIUM_ARGS, headless: true });
+/**
+ * @param {string[]} [args] more command-line switches (e.g. a certificate to trust)
+ * @returns {Promise<import('playwright-core').Browser>}
+ */
+export function launchChromium(args = []) {
+  return chromium.launch({ executablePath: ensureChromium(), args: [...CHROMIUM_ARGS, ...args], headless: true });
 }

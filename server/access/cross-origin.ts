@@ -45,7 +45,7 @@ export function whoAsks(request: IncomingMessage, origins: OriginAllowlist): Ask
 }
 
 /** The origin a browser on this very server sends: scheme + the `Host` it asked for. */
-function ownOrigin(request: IncomingMessage): string | null {
+export function ownOrigin(request: IncomingMessage): string | null {
   const scheme = (request.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
   try {
     return new URL(`${scheme}://${request.headers.host}`).origin;

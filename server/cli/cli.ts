@@ -115,6 +115,11 @@ async function run(command: 'serve' | 'relay', root: string, flags: Flags): Prom
       `  Status: ${server.url}@modrelay/status. Ctrl-C stops.`,
     ].join('\n'));
   }
+  // A browser registers a service worker only on an origin whose certificate it trusts.
+  if (server.certificate) {
+    console.log(`  Certificate: ${server.certificate.file}. To trust it in Chromium for development, start it with\n`
+      + `  --ignore-certificate-errors-spki-list=${server.certificate.spki} (or add the certificate to your system's trust store).`);
+  }
   if (flags.open) openBrowser(server.url);
 }
 

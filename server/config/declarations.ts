@@ -65,6 +65,12 @@ export const SERVER_OPTIONS = {
     shown: 'none', flag: '--proxy <prefix=url>', value: 'proxy', only: 'serve',
     doc: 'send requests under prefix (HTTP and WebSocket) to url, e.g. /api=http://127.0.0.1:8888; repeatable',
   },
+  https: {
+    shown: '`false`', flag: '--https', value: 'on', only: 'serve',
+    doc: "HTTPS, the relay at `wss://` on the same port (/ws/modules); a self-signed certificate kept in the user's cache folder unless --cert/--key",
+  },
+  cert: { shown: 'none', flag: '--cert <file>', value: 'string', only: 'serve', doc: 'PEM certificate for --https (with --key)' },
+  key: { shown: 'none', flag: '--key <file>', value: 'string', only: 'serve', doc: 'PEM private key for --https (with --cert)' },
   headers: {
     shown: 'none', flag: '--header <"Name: value">', value: 'header',
     doc: "add this header to every answer for the root's files, the worker's included (`relay`: the headers the app's own server sends); repeatable",

@@ -167,6 +167,15 @@ export interface ServeOptions extends Omit<RelayOptions, 'port'> {
   fallback?: string;
   /** URL prefix → backend origin: requests under the prefix (HTTP and WebSocket) are proxied there, path kept. */
   proxy?: Record<string, string>;
+  /**
+   * HTTPS on `port`, with the relay at `wss://` on the same port ('/ws/modules'): a self-signed
+   * certificate made on first use and kept in the user's cache folder, unless `cert` and `key` name one.
+   */
+  https?: boolean;
+  /** PEM certificate file for `https` (with `key`). */
+  cert?: string;
+  /** PEM private key file for `https` (with `cert`). */
+  key?: string;
 }
 
 export const SERVE_DEFAULTS = { port: SERVE_PORT, relayPort: RELAY_PORT } as const;
@@ -177,12 +186,14 @@ export interface ResolvedServeOptions {
   /** The file navigations with no file answer, or null (no history fallback). */
   fallback: string | null;
   proxy: Record<string, string>;
+  /** null: plain HTTP; 'self-signed': made and kept by certificate.ts; else the PEM files given. */
+  https: null | 'self-signed' | { cert: string; key: string };
   relay: ResolvedRelayOptions;
 }
 
 /** `resolveRelayOptions` for `serve`: the one place its options are checked. */
 export function resolveServeOptions(options: ServeOptions): ResolvedServeOptions {
-  const { port = SERVE_DEFAULTS.port, relayPort = SERVE_DEFAULTS.relayPort, spa, fallback, proxy = {}, ...relayOptions } = options ?? ({} as ServeOptions);
+  const { port = SERVE_DEFAULTS.port, relayPort = SERVE_DEFAULTS.relayPort, spa, fallback, proxy = {}, https, cert, key, ...relayOptions } = options ?? ({} as ServeOptions);
   const relay = resolveRelayOptions({ ...relayOptions, port: relayPort } as RelayOptions);
   if (fallback !== undefined && (typeof fallback !== 'string' || fallback === '')) throw new TypeError('modrelay: fallback must be a file path under the root');
   for (const [prefix, target] of Object.entries(proxy)) {
@@ -190,5 +201,7 @@ export function resolveServeOptions(options: ServeOptions): ResolvedServeOptions
     if (!/^(https?|wss?):\/\/[^/]/.test(String(target))) throw new TypeError(`modrelay: proxy ${prefix} needs an http:// or https:// target, got ${JSON.stringify(target)}`);
   }
   const file = fallback !== undefined ? `/${fallback.replace(/^\/+/, '')}` : spa ? '/index.html' : null;
-  return { port: checkPort('port', port), fallback: file, proxy, relay };
+  if ((cert === undefined) !== (key === undefined)) throw new TypeError('modrelay: cert and key go together (PEM files of one certificate)');
+  const tls = cert !== undefined && key !== undefined ? { cert: resolve(cert), key: resolve(key) } : https ? 'self-signed' as const : null;
+  return { port: checkPort('port', port), fallback: file, proxy, https: tls, relay };
 }

@@ -22,6 +22,17 @@ const OWN_FILES: Record<string, OwnFile> = {
   [`${WORKER_HOOKS_PATH}.map`]: { asset: 'worker.js.map', contentType: JSON_CONTENT_TYPE, announcesRelay: false },
 };
 
+/** The built file `request` asks for, or undefined when it is not one of modrelay's (or is the app's own `/sw.js`). */
+function ownFile(request: IncomingMessage, appWorker: boolean): OwnFile | undefined {
+  const file = OWN_FILES[(request.url ?? '/').split('?')[0]!];
+  return file && !(file.asset.startsWith('sw.js') && appWorker) ? file : undefined;
+}
+
+/** Whether `request` asks for one of modrelay's own files (see `ownFilesHandler`). */
+export function isOwnFile(request: IncomingMessage, appWorker: boolean): boolean {
+  return ownFile(request, appWorker) !== undefined;
+}
+
 /** What `serve` says when the root has a worker of its own at `/sw.js`. */
 export const APP_WORKER_NOTE = "the root has its own service worker (sw.js): serve answers /sw.js with it, not with modrelay's. "
   + `A scope has one worker, so mount modrelay inside yours: importScripts('${WORKER_HOOKS_PATH}') and hand it your events `
@@ -36,9 +47,8 @@ export const APP_WORKER_NOTE = "the root has its own service worker (sw.js): ser
  */
 export function ownFilesHandler(relayUrl: () => string, appWorker: () => boolean): (request: IncomingMessage, response: ServerResponse) => Promise<boolean> {
   return async (request, response) => {
-    const path = (request.url ?? '/').split('?')[0]!;
-    const file = OWN_FILES[path];
-    if (!file || (file.asset.startsWith('sw.js') && appWorker())) return false;
+    const file = ownFile(request, appWorker());
+    if (!file) return false;
     const raw = await readAsset(file.asset);
     if (raw === null) {
       sendText(response, 500, `modrelay: cannot serve ${file.asset}: ${MISSING_BUILD}\n`);

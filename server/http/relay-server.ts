@@ -3,12 +3,15 @@ import type { AddressInfo } from 'node:net';
 import { resolveRelayOptions, type RelayOptions, type ResolvedRelayOptions } from '../config/options.js';
 import { openDiskRelay, type DiskRelay } from '../relay/disk-relay.js';
 import type { RelayCore } from '../relay/relay.js';
+import type { StatusReport } from '../relay/status.js';
 import { closeServer, listen, urlHost } from './listen.js';
 
 export interface Relay {
   /** ws://127.0.0.1:PORT/ */
   url: string;
   port: number;
+  /** What `GET /@modrelay/status` says now: clients, files known, the last changes. */
+  status(): StatusReport;
   /** Closes every socket, the watcher and the port. */
   close(): Promise<void>;
 }
@@ -27,7 +30,7 @@ export async function listenRelay(core: RelayCore, host: string, port: number): 
   await listen(http, port, host);
   const bound = (http.address() as AddressInfo).port;
   core.origins.allowLoopbackPort(bound);
-  return { url: `ws://${urlHost(host)}:${bound}/`, port: bound, close: () => closeServer(http) };
+  return { url: `ws://${urlHost(host)}:${bound}/`, port: bound, status: core.report, close: () => closeServer(http) };
 }
 
 /** The disk relay on its own port (what `modrelay relay` runs), with the handles `serve` and tests use. */
@@ -50,6 +53,6 @@ export async function startRelay(resolved: ResolvedRelayOptions): Promise<Relay 
 
 /** Starts the relay for `options.root` on its own port (`modrelay relay`). */
 export async function createRelay(options: RelayOptions): Promise<Relay> {
-  const { url, port, close } = await startRelay(resolveRelayOptions(options));
-  return { url, port, close }; // exactly what `Relay` declares
+  const { url, port, status, close } = await startRelay(resolveRelayOptions(options));
+  return { url, port, status, close }; // exactly what `Relay` declares
 }

@@ -1,13 +1,17 @@
 import { existsSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { STATUS_PATH } from '../../protocol/defaults.js';
+import { DEFAULT_MOUNT_PATH, STATUS_PATH } from '../../protocol/defaults.js';
 import { answerPreflight, corsHeaders, isPreflight, RefusalLog, refusalText, whoAsks } from '../access/cross-origin.js';
 import { HostAllowlist } from '../access/hosts.js';
-import { resolveServeOptions, type ServeOptions } from '../config/options.js';
+import { resolveServeOptions, type ResolvedServeOptions, type ServeOptions } from '../config/options.js';
+import type { DiskRelay } from '../relay/disk-relay.js';
+import { openDiskRelay } from '../relay/disk-relay.js';
 import { sendStatus } from '../relay/status.js';
+import { serveCertificate, type Certificate } from './certificate.js';
 import { DevProxy } from './dev-proxy.js';
 import { closeServer, listen, urlHost } from './listen.js';
 import { APP_WORKER_NOTE, ownFilesHandler } from './own-files.js';
@@ -17,10 +21,22 @@ import { sendText } from './send-text.js';
 import { staticHandler } from './static.js';
 
 export interface Server {
-  /** http://127.0.0.1:PORT/ */
+  /** http://127.0.0.1:PORT/ (https:// with `https`) */
   url: string;
   relay: Relay;
+  /** With `https`: the certificate it answers with (`spki` trusts it in Chromium, see docs/inside-your-server.md). */
+  certificate: Certificate | null;
   close(): Promise<void>;
+}
+
+/**
+ * The relay beside serve's HTTP server: on a port of its own, or (`https`) on serve's own port
+ * at DEFAULT_MOUNT_PATH, so a page over HTTPS reaches it as `wss://` on its own origin.
+ */
+async function relayFor(relayOptions: ResolvedServeOptions['relay'], mounted: boolean): Promise<Relay & { relay: DiskRelay }> {
+  if (!mounted) return startRelay(relayOptions);
+  const relay = await openDiskRelay(relayOptions);
+  return { relay, url: DEFAULT_MOUNT_PATH, port: 0, status: () => relay.report(), close: () => relay.close() };
 }
 
 /**
@@ -30,10 +46,11 @@ export interface Server {
  * relay itself on its own port, which allows this HTTP server's loopback origins.
  */
 export async function serve(options: ServeOptions): Promise<Server> {
-  const { port, fallback, proxy, relay: relayOptions } = resolveServeOptions(options);
+  const { port, fallback, proxy, https, relay: relayOptions } = resolveServeOptions(options);
   const { headers } = relayOptions;
   const { host, log } = relayOptions;
-  const relayServer = await startRelay(relayOptions);
+  const certificate = https ? await serveCertificate(https, host) : null;
+  const relayServer = await relayFor(relayOptions, certificate !== null);
   const { relay } = relayServer;
   const files = staticHandler(relay.store, fallback);
   const appWorker = join(relay.store.realRoot, 'sw.js');
@@ -64,14 +81,17 @@ export async function serve(options: ServeOptions): Promise<Server> {
     if (isPreflight(request)) return answerPreflight(request, response);
     if (!(await ownFiles(request, response))) await files(request, response);
   };
-  const http = createServer((request, response) => {
+  const answer = (request: IncomingMessage, response: ServerResponse) => {
     handle(request, response).catch(() => {
       if (!response.headersSent) sendText(response, 500, 'modrelay: internal error.\n');
       else response.destroy();
     });
-  });
+  };
+  const http: HttpServer = certificate ? createHttpsServer({ key: certificate.key, cert: certificate.cert }, answer) : createServer(answer);
   http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => {});
+    // The relay's own checks (Host, Origin: the page's own is allowed) apply at its path.
+    if (certificate && request.url?.split('?')[0] === DEFAULT_MOUNT_PATH) return relay.handleUpgrade(request, socket, head);
     if (!hosts.allows(request.headers.host)) return socket.destroy();
     // Browsers send Origin on every WebSocket handshake: a foreign page gets no socket to the backend.
     const asker = whoAsks(request, relay.origins);
@@ -89,11 +109,13 @@ export async function serve(options: ServeOptions): Promise<Server> {
   }
   const httpPort = (http.address() as AddressInfo).port;
   relay.origins.allowLoopbackPort(httpPort);
+  const relayUrl = certificate ? `wss://${urlHost(host)}:${httpPort}${DEFAULT_MOUNT_PATH}` : relayServer.url;
 
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${urlHost(host)}:${httpPort}/`,
-    relay: { url: relayServer.url, port: relayServer.port, close: () => relayServer.close() },
+    url: `${certificate ? 'https' : 'http'}://${urlHost(host)}:${httpPort}/`,
+    relay: { url: relayUrl, port: certificate ? httpPort : relayServer.port, status: relayServer.status, close: () => relayServer.close() },
+    certificate,
     close: () => {
       closing ??= (async () => {
         backend.close();

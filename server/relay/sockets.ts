@@ -8,6 +8,7 @@ import type { HostAllowlist } from '../access/hosts.js';
 import type { Log } from '../config/log.js';
 import type { OriginAllowlist } from '../access/origins.js';
 import type { ChangeBatch } from '../watch/changes.js';
+import { ownOrigin } from '../access/cross-origin.js';
 import { refuseUpgrade } from '../access/refuse-upgrade.js';
 
 /** Store reasons the terminal remembers having said; past this it says no more. */
@@ -44,9 +45,11 @@ export class Sockets {
   upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => {});
     const { host, origin } = request.headers;
+    // A page of the very server the relay is mounted on (attachRelay) is its own origin; the
+    // Host check first keeps a rebound name from passing for it.
     const refusal = !this.hosts.allows(host)
       ? `Host ${host} is not allowed (add it with --allowed-host)`
-      : !this.origins.allows(origin)
+      : !this.origins.allows(origin) && origin !== ownOrigin(request)
         ? `Origin ${origin} is not allowed (add it with --allow-origin)`
         : null;
     if (refusal) {

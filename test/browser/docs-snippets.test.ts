@@ -14,7 +14,8 @@ import { removeRoot, tempRoot } from '../support/temp.js';
 import { poll } from '../support/wait.js';
 
 /**
- * Every code block of README.md and docs/integration.md runs here as written: shell commands
+ * Every code block of README.md and docs/integration.md runs here as written (those of
+ * docs/inside-your-server.md that start a server run in inside-your-server.test.ts): shell commands
  * as processes, page scripts as a page's boot script in Chromium, the Node example with node,
  * worker scripts bundled by Vite with no `define`. (The relay-only boot runs in
  * relay-only.test.ts, with Caddy.) Where a doc names a port, the block uses it: the tests own
@@ -33,9 +34,11 @@ const blocks = docBlocks();
 const all = (predicate: (block: DocBlock) => boolean) => blocks.filter(predicate);
 const isPage = (block: DocBlock) => block.lang === 'js' && block.code.includes('registerModuleRelay(') && !block.code.includes('modrelay-client.mjs');
 const isWorker = (block: DocBlock) => block.lang === 'js' && block.code.includes('ModuleRelayStrategy');
-const isNode = (block: DocBlock) => block.lang === 'js' && block.code.includes("from 'modrelay'");
+const isNode = (block: DocBlock) => block.lang === 'js' && block.code.includes("from 'modrelay'") && !isMounted(block);
 /** Run by app-shape.test.ts as the app's own worker, in all three setups. */
 const isOwnWorker = (block: DocBlock) => block.lang === 'js' && block.code.includes('createModuleRelay');
+/** Run by inside-your-server.test.ts: an app's own server with the relay attached. */
+const isMounted = (block: DocBlock) => block.lang === 'js' && block.code.includes('attachRelay(');
 /** Run by any-server.test.ts, against a real Caddy and a real Express. */
 const isServer = (block: DocBlock) => block.lang === 'caddyfile' || (block.lang === 'js' && block.code.includes("from 'modrelay/middleware'"));
 
@@ -62,7 +65,7 @@ describe('every code block of the README and docs/integration.md runs as written
   test('the blocks are all accounted for', () => {
     const kinds = blocks.map((block) => (
       block.lang === '' ? 'diagram or usage' : block.lang === 'html' ? 'html' : block.lang === 'sh' ? 'sh'
-        : isServer(block) ? 'server' : isOwnWorker(block) ? 'own worker' : isWorker(block) ? 'worker' : isNode(block) ? 'node' : isPage(block) ? 'page' : block.code.includes('modrelay-client.mjs') ? 'relay-only page' : 'unknown'
+        : isMounted(block) ? 'mounted' : isServer(block) ? 'server' : isOwnWorker(block) ? 'own worker' : isWorker(block) ? 'worker' : isNode(block) ? 'node' : isPage(block) ? 'page' : block.code.includes('modrelay-client.mjs') ? 'relay-only page' : 'unknown'
     ));
     expect(kinds).not.toContain('unknown');
     expect(kinds.filter((kind) => kind === 'page').length).toBeGreaterThanOrEqual(5);

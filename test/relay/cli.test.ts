@@ -2,7 +2,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server as NetServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { chmod, readFile, writeFile } from 'node:fs/promises';
+import { X509Certificate } from 'node:crypto';
+import { chmod, readFile, stat, writeFile } from 'node:fs/promises';
+import { get as httpsGet } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -148,6 +151,8 @@ describe('modrelay relay', () => {
     [['relay', 'ROOT', '--port', '70000'], 'port must be at most 65535'],
     [['relay', 'ROOT', '--allow-origin', 'not a url', '--port', '0'], 'not an origin URL'],
     [['relay', 'ROOT', '--relay-port', '1'], '--relay-port is for serve, not relay; use --port'],
+    [['serve', 'ROOT', '--https', '--cert', 'cert.pem', '--port', '0'], 'cert and key go together'],
+    [['serve', 'ROOT', '--cert', '/definitely/not/cert.pem', '--key', '/definitely/not/key.pem', '--port', '0'], 'cannot read the certificate or key'],
     [['launch', 'ROOT'], 'unknown command "launch"'],
     [[], 'missing command'],
   ])('exits non-zero with a clear message for %j', async (args, message) => {
@@ -315,3 +320,33 @@ describe('modrelay init', () => {
   });
 });
 
+describe('modrelay serve --https', () => {
+  it('makes a self-signed certificate once (its key readable by the user only) and keeps it; prints how to trust it; the relay is wss:// on the same port', async () => {
+    const cache = await tempRoot({}, { prefix: 'modrelay-cache-' });
+    process.env.XDG_CACHE_HOME = cache; // the spawned CLI inherits it
+    try {
+      const spkis: string[] = [];
+      for (let i = 0; i < 2; i++) {
+        const cli = run('serve', root, '--https', '--port', '0');
+        const [, url, relay] = await waitFor(cli, /modrelay serve: (https:\/\/127\.0\.0\.1:\d+\/) \(relay (\S+)\)/);
+        expect(relay).toBe(`wss://${new URL(url!).host}/ws/modules`);
+        spkis.push((await waitFor(cli, /--ignore-certificate-errors-spki-list=(\S+)/))[1]!);
+        // It answers over TLS with the certificate it keeps.
+        const peer = await new Promise<string>((resolve, reject) => {
+          httpsGet(url!, { rejectUnauthorized: false }, (response) => {
+            resolve((response.socket as TLSSocket).getPeerCertificate().fingerprint256);
+            response.resume();
+          }).on('error', reject);
+        });
+        expect(peer).toBe(new X509Certificate(await readFile(join(cache, 'modrelay', 'localhost-cert.pem'))).fingerprint256);
+        cli.child.kill('SIGTERM');
+        expect(await cli.exit).toBe(0);
+      }
+      expect(spkis[1]).toBe(spkis[0]);
+      expect((await stat(join(cache, 'modrelay', 'localhost-key.pem'))).mode & 0o777).toBe(0o600);
+    } finally {
+      delete process.env.XDG_CACHE_HOME;
+      await removeRoot(cache);
+    }
+  });
+});

@@ -38,8 +38,8 @@ export class TestClient {
     );
   }
 
-  static open(url: string, origin?: string): Promise<TestClient> {
-    const socket = new WebSocket(url, origin ? { origin } : {});
+  static open(url: string, origin?: string, options: WebSocket.ClientOptions = {}): Promise<TestClient> {
+    const socket = new WebSocket(url, { ...(origin ? { origin } : {}), ...options });
     return new Promise((resolve, reject) => {
       socket.once('open', () => resolve(new TestClient(socket)));
       socket.once('unexpected-response', (_request, response) => {

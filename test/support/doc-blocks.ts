@@ -8,10 +8,10 @@ export interface DocBlock {
   code: string;
 }
 
-/** Every fenced block of README.md and docs/integration.md, in order. */
+/** Every fenced block of README.md, docs/integration.md and docs/inside-your-server.md, in order. */
 export function docBlocks(): DocBlock[] {
   const blocks: DocBlock[] = [];
-  for (const file of ['README.md', 'docs/integration.md']) {
+  for (const file of ['README.md', 'docs/integration.md', 'docs/inside-your-server.md']) {
     const text = readFileSync(fileURLToPath(new URL(`../../${file}`, import.meta.url)), 'utf8');
     for (const match of text.matchAll(/```(\w*)\n([\s\S]*?)```/g)) blocks.push({ file, lang: match[1]!, code: match[2]! });
   }
