@@ -31,6 +31,19 @@ export const POLL_MS = 50;
  * `registerModuleRelay()`. A console message reaches the bench with no script in the page.
  */
 export const RESULT_PREFIX = 'modrelay-bench:';
+/** A modrelay page logs this prefix + ms from its `load` event to its files being on disk (bench/site.js). */
+export const DURABLE_PREFIX = 'modrelay-bench-durable:';
+
+/**
+ * Waits (bounded) for the page's word that its files are on disk; ms after `load`, or null.
+ * Started before the load it measures.
+ * @param {import('playwright-core').Page} page
+ * @param {number} timeoutMs
+ */
+export function durableAfterLoad(page, timeoutMs) {
+  return page.waitForEvent('console', { predicate: (message) => message.text().startsWith(DURABLE_PREFIX), timeout: timeoutMs })
+    .then((message) => Number(message.text().slice(DURABLE_PREFIX.length)), () => null);
+}
 
 /**
  * @param {import('playwright-core').Page} page

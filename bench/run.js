@@ -27,7 +27,7 @@ import { BUSY_CORES, cpuWindow, loadAverage, waitQuiet } from './quiet.js';
 import { measureRegister } from './register.js';
 import { runLoad } from './load.js';
 import { CACHE_STORAGE, MODES } from './modes.js';
-import { POLL_MS, measureLoad, waitCopied, waitRouted, watchSources } from './page-load.js';
+import { POLL_MS, durableAfterLoad, measureLoad, waitCopied, waitRouted, watchSources } from './page-load.js';
 import { writeReadme } from './readme.js';
 import { renderMarkdown, summarize } from './report.js';
 import { createSite } from './site.js';
@@ -248,8 +248,11 @@ try {
         context = await /** @type {import('playwright-core').Browser} */ (browser).newContext();
         const page = await context.newPage();
         const sources = watchSources(page, inst.mount);
+        // A first visit through modrelay: how soon after `load` every file it loaded is on disk.
+        const durable = inst.mode.server.includes('modrelay') ? durableAfterLoad(page, TIMEOUT_MS) : null;
         result = await measureLoad(page, { url: pageUrl(inst), timeoutMs: TIMEOUT_MS });
         extra.sources = sources.take();
+        if (durable) extra.durableAfterLoadMs = await durable;
       } else {
         result = await measureLoad(inst.page, { timeoutMs: TIMEOUT_MS });
         extra.sources = inst.sources.take();

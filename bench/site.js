@@ -7,7 +7,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { copyGraph } from './graphs.js';
-import { RESULT_PREFIX } from './page-load.js';
+import { DURABLE_PREFIX, RESULT_PREFIX } from './page-load.js';
 
 /** @typedef {'plain' | 'modrelay' | 'vite-hot'} PageKind */
 
@@ -38,6 +38,37 @@ function record(result) {
 }`;
 
 /**
+ * modrelay pages: once loaded, when the worker's record of this page says `complete` (every
+ * file it loaded on disk: sw/cache/page-files.ts), logged as ms after the `load` event. The
+ * bench reads it for first visits (bench/run.js `durableAfterLoadMs`).
+ */
+const durableHelper = `
+function reportDurable() {
+  const started = performance.now();
+  const look = () => new Promise((resolve) => {
+    const open = indexedDB.open('modrelay');
+    open.onerror = () => resolve(false);
+    open.onupgradeneeded = () => { open.transaction.abort(); resolve(false); };
+    open.onsuccess = () => {
+      const db = open.result;
+      if (!db.objectStoreNames.contains('modules')) { db.close(); return resolve(false); }
+      const get = db.transaction('modules').objectStore('modules').get(location.href.split('#')[0]);
+      get.onsuccess = () => { db.close(); resolve(get.result?.complete === true); };
+      get.onerror = () => { db.close(); resolve(false); };
+    };
+  });
+  const poll = async () => {
+    if (await look()) {
+      const loaded = performance.getEntriesByType('navigation')[0]?.loadEventEnd || started;
+      return console.debug(${JSON.stringify(DURABLE_PREFIX)} + (performance.now() - loaded).toFixed(1));
+    }
+    if (performance.now() - started < 10000) setTimeout(poll, 20);
+  };
+  if (document.readyState === 'complete') poll();
+  else addEventListener('load', () => poll(), { once: true });
+}`;
+
+/**
  * The boot script of each page kind. `importMs` is import() start → resolved;
  * `totalMs` is navigation start → resolved, so the Service Worker's start-up counts too.
  * @param {PageKind} kind
@@ -63,6 +94,7 @@ function bootScript(kind, entryUrl, mount) {
     // With `?hot` the page runs the changed module's new code on the event, as an app that
     // hot-swaps would: `import(url + '?t=…')` (bench/hot.js times the edit to that code running).
     return `${timingHelpers(mount)}
+${durableHelper}
 window.__updates = [];
 const hot = new URLSearchParams(location.search).has('hot');
 window.addEventListener('modrelay:update', (event) => {
@@ -83,6 +115,7 @@ try {
   extra.registerError = String((error && error.stack) || error);
 }
 ${timeImport}
+reportDurable();
 `;
   }
   // Vite's HMR: this module accepts itself, so an edit anywhere below it is an update
