@@ -128,8 +128,10 @@ function defaultRelayUrl(): string {
 
 /** A path ('/ws/modules': the relay inside the page's own server) is on the page's origin: `wss://` under HTTPS. */
 function relayUrlOf(value: string): string {
-  if (!value.startsWith('/')) return value;
-  return `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}${value}`;
+  if (/^wss?:/i.test(value)) return value;
+  const url = new URL(value, location.href);
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  return url.href;
 }
 
 function onUpdate(callback: (update: ModuleUpdate) => void): () => void {

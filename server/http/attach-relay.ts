@@ -1,4 +1,6 @@
 import type { EventEmitter } from 'node:events';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { DEFAULT_MOUNT_PATH } from '../../protocol/defaults.js';
@@ -13,7 +15,7 @@ import { sendText } from './send-text.js';
 export interface MountOptions extends Omit<RelayOptions, 'port' | 'host'> {
   /** The path of the relay's socket on the app's server. Default '/ws/modules'. */
   path?: string;
-  /** The app has its own service worker at `/sw.js`: the handler leaves that URL to the app. Default false. */
+  /** The app has its own service worker at `/sw.js`: the handler leaves that URL to the app. Default: whether the root has a sw.js. */
   appWorker?: boolean;
 }
 
@@ -41,21 +43,21 @@ export interface MountedRelay {
 
 /** The relay with its upgrade and HTTP handlers, for an app server that routes upgrades itself. */
 export async function mountRelay(options: MountOptions): Promise<MountedRelay> {
-  const { path = DEFAULT_MOUNT_PATH, appWorker = false, ...relayOptions } = options;
+  const { path = DEFAULT_MOUNT_PATH, appWorker: declared, ...relayOptions } = options;
   if (typeof path !== 'string' || !path.startsWith('/') || /[?#\s]/.test(path)) {
     throw new TypeError(`modrelay: path must be a URL path like '/ws/modules', got ${JSON.stringify(path)}`);
   }
   const resolved = resolveRelayOptions(relayOptions);
   const relay = await openDiskRelay(resolved);
+  // Like serve: an app's own sw.js in the root keeps its URL.
+  const appWorker = declared ?? existsSync(join(relay.store.realRoot, 'sw.js'));
   const ownFiles = ownFilesHandler(() => path, () => appWorker);
   const cacheHeaders = modrelayCacheHeaders({ extensions: resolved.extensions });
   const refusals = new RefusalLog(resolved.log.warn);
   const pathOf = (request: IncomingMessage) => (request.url ?? '/').split('?')[0];
 
-  const answer = async (request: IncomingMessage, response: ServerResponse, next: Next): Promise<void> => {
-    if (relay.handleRequest(request, response)) return; // the status, with its own policy
-    if (!isOwnFile(request, appWorker)) return cacheHeaders(request, response, next);
-    // modrelay's own files carry the one cross-origin policy of serve (access/cross-origin.ts).
+  /** modrelay's own files, under the one cross-origin policy of serve (access/cross-origin.ts). */
+  const answerOwnFile = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const asker = whoAsks(request, relay.origins);
     if (asker.kind === 'foreign') {
       refusals.refused(asker, `${request.method} ${pathOf(request)}`);
@@ -73,9 +75,13 @@ export async function mountRelay(options: MountOptions): Promise<MountedRelay> {
       return true;
     },
     handler(request, response, next = () => sendText(response, 404, 'Not found.\n')) {
-      answer(request, response, next).catch((error: unknown) => {
+      if (relay.handleRequest(request, response)) return; // the status, with its own policy
+      // The app's requests go on to `next` outside any promise of ours: its errors stay its own.
+      if (!isOwnFile(request, appWorker)) return cacheHeaders(request, response, next);
+      answerOwnFile(request, response).catch((error: unknown) => {
+        resolved.log.warn(`modrelay: ${request.method} ${pathOf(request)} failed: ${error instanceof Error ? error.message : String(error)}`);
         if (!response.headersSent) sendText(response, 500, 'modrelay: internal error.\n');
-        else response.destroy(error instanceof Error ? error : undefined);
+        else response.destroy();
       });
     },
     status: () => relay.report(),
@@ -98,34 +104,39 @@ export async function attachRelay(server: EventEmitter, options: MountOptions): 
   };
 }
 
+/** Each relay's stand-in upgrade listener (see routeUpgrades). */
+const standIns = new WeakSet<UpgradeListener>();
+
 /**
- * Puts `take` in front of the server's other upgrade listeners: they keep every upgrade it
- * leaves, and never see one it takes — a `ws` server attached with `{ server, path }` answers
- * 400 to any upgrade not on its own path, which would end the relay's socket. Listeners the
- * app adds later go behind it too. The returned function puts them back as they were.
+ * Lets `take` see every upgrade before the server's own listeners, which never see one it
+ * takes: a `ws` server attached with `{ server, path }` answers 400 to any path but its own,
+ * which would end the relay's socket. It wraps the server's `emit` instead of moving listeners,
+ * so the app's own `on`, `once` and `removeListener` (a `ws` server's `close()`) work as
+ * always, whenever they happen. Node emits `upgrade` only while someone listens: a stand-in
+ * listener keeps it coming, and refuses an upgrade nobody else wants. The returned function
+ * undoes both.
  */
 function routeUpgrades(server: EventEmitter, take: (request: IncomingMessage, socket: Duplex, head: Buffer) => boolean): () => void {
-  const others = server.listeners('upgrade') as UpgradeListener[];
-  for (const listener of others) server.removeListener('upgrade', listener);
-  const dispatch: UpgradeListener = (request, socket, head) => {
-    if (take(request, socket, head)) return;
-    if (others.length === 0) return void socket.destroy(); // what Node does when nobody listens
-    for (const listener of [...others]) listener.call(server, request, socket, head);
+  const emit = server.emit;
+  const hadOwn = Object.hasOwn(server, 'emit');
+  let attached = true;
+  const routed = function (this: EventEmitter, event: string | symbol, ...args: unknown[]): boolean {
+    if (attached && event === 'upgrade' && take(...(args as [IncomingMessage, Duplex, Buffer]))) return true;
+    return emit.call(this, event, ...args);
   };
-  const adopt = (event: string | symbol, listener: UpgradeListener) => {
-    if (event !== 'upgrade' || listener === dispatch) return;
-    // 'newListener' comes before the listener is added; no I/O event runs before this microtask.
-    queueMicrotask(() => {
-      if (!server.listeners('upgrade').includes(listener)) return;
-      server.removeListener('upgrade', listener);
-      others.push(listener);
-    });
+  server.emit = routed;
+  const standIn: UpgradeListener = (_request, socket) => {
+    const listeners = server.listeners('upgrade');
+    if (listeners[0] !== standIn || !listeners.every((listener) => standIns.has(listener as UpgradeListener))) return;
+    socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
   };
-  server.on('upgrade', dispatch);
-  server.on('newListener', adopt);
+  standIns.add(standIn);
+  server.on('upgrade', standIn);
   return () => {
-    server.removeListener('newListener', adopt);
-    server.removeListener('upgrade', dispatch);
-    for (const listener of others) server.on('upgrade', listener);
+    server.removeListener('upgrade', standIn);
+    attached = false; // a wrapper put on top of ours since still calls it: it passes everything through now
+    if (server.emit !== routed) return;
+    if (hadOwn) server.emit = emit;
+    else delete (server as { emit?: unknown }).emit;
   };
 }

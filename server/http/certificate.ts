@@ -1,5 +1,5 @@
-import { createHash, X509Certificate } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createHash, createPrivateKey, randomBytes, X509Certificate } from 'node:crypto';
+import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -37,10 +37,11 @@ export function spkiOf(cert: string): string {
   return createHash('sha256').update(der).digest('base64');
 }
 
-/** Whether `cert` is valid for a while yet and names every one of `names`. */
-function fits(cert: string, names: readonly string[]): boolean {
+/** Whether `cert` goes with `key`, is valid for a while yet and names every one of `names`. */
+function fits(cert: string, key: string, names: readonly string[]): boolean {
   try {
     const x509 = new X509Certificate(cert);
+    if (!x509.checkPrivateKey(createPrivateKey(key))) return false; // e.g. two first runs at once wrote one each
     if (Date.parse(x509.validTo) - Date.now() < RENEW_BEFORE_MS) return false;
     return names.every((name) => (isIP(name) ? x509.checkIP(name) : x509.checkHost(name)) !== undefined);
   } catch {
@@ -61,7 +62,7 @@ export async function devCertificate(host: string): Promise<Certificate> {
   const keyFile = join(folder, 'localhost-key.pem');
   try {
     const [cert, key] = await Promise.all([readFile(file, 'utf8'), readFile(keyFile, 'utf8')]);
-    if (fits(cert, names)) return { cert, key, file, spki: spkiOf(cert) };
+    if (fits(cert, key, names)) return { cert, key, file, spki: spkiOf(cert) };
   } catch {
     // none yet, or unreadable: make one
   }
@@ -77,7 +78,23 @@ export async function devCertificate(host: string): Promise<Certificate> {
     ],
   });
   await mkdir(folder, { recursive: true, mode: 0o700 });
-  await writeFile(keyFile, pems.private, { mode: 0o600 });
-  await writeFile(file, pems.cert);
+  await chmod(folder, 0o700); // mkdir's mode applies to a folder it makes only
+  await replaceFile(keyFile, pems.private);
+  await replaceFile(file, pems.cert);
   return { cert: pems.cert, key: pems.private, file, spki: spkiOf(pems.cert) };
+}
+
+/**
+ * Writes `text` to `file` whole or not at all, readable by the user only: a new file beside it
+ * (never an existing one, nor through a link planted there), then renamed over it.
+ */
+async function replaceFile(file: string, text: string): Promise<void> {
+  const temporary = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+  try {
+    await writeFile(temporary, text, { mode: 0o600, flag: 'wx' });
+    await rename(temporary, file);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
+  }
 }

@@ -8,6 +8,7 @@ import { build } from 'vite';
 import { afterEach, describe, expect, test } from 'vitest';
 import { serve } from '../../server/index.js';
 import { docBlocks, type DocBlock } from '../support/doc-blocks.js';
+import { startNode } from '../support/node-process.js';
 import { browserSuite, firstVisit } from '../support/harness.js';
 import { appResult } from '../support/page-log.js';
 import { removeRoot, tempRoot } from '../support/temp.js';
@@ -42,22 +43,6 @@ const isMounted = (block: DocBlock) => block.lang === 'js' && block.code.include
 /** Run by any-server.test.ts, against a real Caddy and a real Express. */
 const isServer = (block: DocBlock) => block.lang === 'caddyfile' || (block.lang === 'js' && block.code.includes("from 'modrelay/middleware'"));
 
-/** Runs a shell line's modrelay command (`npx modrelay …` is our bin) in `cwd`; resolves with its output once `ready` shows. */
-function start(args: string[], cwd: string, ready: RegExp): Promise<{ child: ChildProcess; output: string }> {
-  const child = spawn(process.execPath, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  processes.push(child);
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`not ready: ${output}`)), 20_000);
-    const on = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (ready.test(output)) { clearTimeout(timer); resolve({ child, output }); }
-    };
-    child.stdout!.on('data', on);
-    child.stderr!.on('data', on);
-    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`exited ${code}: ${output}`)); });
-  });
-}
 
 const stopped = (child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM') => new Promise<number | null>((resolve) => { child.on('exit', resolve); child.kill(signal); });
 
@@ -91,7 +76,7 @@ describe('every code block of the README and docs/integration.md runs as written
     h.defer(() => removeRoot(dir));
     for (const block of all((b) => b.lang === 'sh' && b.code.includes('npx modrelay serve ./public'))) {
       const args = block.code.split('#')[0]!.trim().split(/\s+/).slice(2); // drop `npx modrelay`
-      const { child } = await start([BIN, ...args], dir, /modrelay serve: http:\/\/127\.0\.0\.1:8080\//);
+      const { child } = await startNode([BIN, ...args], dir, /modrelay serve: http:\/\/127\.0\.0\.1:8080\//, processes);
       expect(await (await fetch('http://127.0.0.1:8080/')).text()).toBe('<p>public</p>\n');
       expect(await stopped(child)).toBe(0);
     }
@@ -141,7 +126,7 @@ describe('every code block of the README and docs/integration.md runs as written
     const backend = (await import('node:http')).createServer((request, response) => response.end(`backend ${request.url}`));
     await new Promise<void>((resolve) => backend.listen(8888, '127.0.0.1', resolve));
     h.defer(() => new Promise((resolve) => backend.close(resolve)));
-    const { child } = await start(['dev.mjs'], dir, /open http:\/\/127\.0\.0\.1:8080\//);
+    const { child } = await startNode(['dev.mjs'], dir, /open http:\/\/127\.0\.0\.1:8080\//, processes);
     // A reload at a history route (fetch() cannot send the navigation's Sec-Fetch-Mode).
     const route = await new Promise<string>((resolve, reject) => {
       request('http://127.0.0.1:8080/some/route', { headers: { 'sec-fetch-mode': 'navigate' } }, (response) => {

@@ -136,7 +136,15 @@ describe("store: 'http-cache'", () => {
     // The next load runs it: it registers the worker for the moved relay, and edits arrive again.
     await page.reload();
     expect(await appResult(page)).toMatchObject({ value: 'v1', stable: 'stable' });
-    await poll(async () => (await relayOf()) === moved.relay.url);
+    await poll(async () => (await relayOf()) === moved.relay.url).catch(async (error: Error) => {
+      // Seen once in a full run: say where the new version stood (installing, waiting, active).
+      const workers = await page.evaluate(async () => {
+        const registration = await navigator.serviceWorker.getRegistration();
+        const describe = (worker: ServiceWorker | null | undefined) => worker && `${worker.state} ${worker.scriptURL}`;
+        return { controller: navigator.serviceWorker.controller?.scriptURL, active: describe(registration?.active), waiting: describe(registration?.waiting), installing: describe(registration?.installing) };
+      });
+      throw new Error(`${error.message}; the page's client is ${(await copied()).includes(moved.relay.url) ? 'the new one' : 'the old one'}; workers: ${JSON.stringify(workers)}`);
+    });
     await page.reload();
     expect(await appResult(page)).toMatchObject({ value: 'v1', stable: 'stable' });
     await site.write('lib/value.mjs', `export const value = 'v2';\n`);

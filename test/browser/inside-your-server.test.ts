@@ -1,9 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, test } from 'vitest';
 import { docBlocks } from '../support/doc-blocks.js';
+import { startNode } from '../support/node-process.js';
 import { browserSuite } from '../support/harness.js';
 import { appResult } from '../support/page-log.js';
 import { removeRoot } from '../support/temp.js';
@@ -24,22 +25,6 @@ const h = browserSuite();
 const processes: ChildProcess[] = [];
 afterEach(() => { for (const child of processes.splice(0)) child.kill('SIGKILL'); });
 
-/** Starts `file` with node in `cwd`; resolves once it printed `ready`. */
-function start(file: string, cwd: string, ready: RegExp): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [file], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  processes.push(child);
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`not ready: ${output}`)), 20_000);
-    const on = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (ready.test(output)) { clearTimeout(timer); resolve(child); }
-    };
-    child.stdout!.on('data', on);
-    child.stderr!.on('data', on);
-    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`exited ${code}: ${output}`)); });
-  });
-}
 
 describe('docs/inside-your-server.md runs as written', () => {
   test('the doc has a plain http, an Express and a Fastify server', () => {
@@ -57,7 +42,7 @@ describe('docs/inside-your-server.md runs as written', () => {
       await writeFile(join(dir, 'public', 'boot.mjs'), boot);
       await writeFile(join(dir, 'public', 'app.mjs'), "import { value } from './lib/value.mjs';\nwindow.__result = { value, controlled: !!navigator.serviceWorker.controller };\n");
       await writeFile(join(dir, 'public', 'lib', 'value.mjs'), "export const value = 'v1';\n");
-      await start(name, dir, /open http:\/\/127\.0\.0\.1:8080\//);
+      await startNode([name], dir, /open http:\/\/127\.0\.0\.1:8080\//, processes);
       const { page, log } = await h.page();
       await page.goto('http://127.0.0.1:8080/');
       expect(await appResult(page)).toEqual({ value: 'v1', controlled: true });

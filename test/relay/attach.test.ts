@@ -8,7 +8,8 @@ import { devCertificate } from '../../server/http/certificate.js';
 import { removeRoot, tempRoot } from '../support/temp.js';
 import { asModule, TestClient } from './helpers.js';
 import { sha256 } from '../support/sha256.js';
-import { chmod, readdir, stat, writeFile } from 'node:fs/promises';
+import { chmod, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { createPrivateKey, generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
 
 /**
@@ -67,6 +68,7 @@ describe('attachRelay', () => {
       // The app's listeners as they were, the one it added later included; the relay's path is free again.
       expect(server.listeners('upgrade').slice(0, before.length)).toEqual(before);
       expect(server.listeners('upgrade').length).toBe(1);
+      expect(Object.hasOwn(server, 'emit')).toBe(false);
       expect(await roundTrip(`${url}/ws/session`, origin)).toBe('/ws/session ping');
       expect(await roundTrip(`${url}/ws/modules`, origin)).toBe('refused 400');
     });
@@ -173,6 +175,52 @@ describe('attachRelay', () => {
     client.close();
     expect((await tree()).map((line) => line.split(' ')[0])).toEqual(before.map((line) => line.split(' ')[0]));
     expect((await tree()).filter((line) => !line.startsWith('app.mjs'))).toEqual(before.filter((line) => !line.startsWith('app.mjs')));
+  });
+
+  it("leaves the app's listeners to the app (a closed ws server is gone, `once` fires once); two relays share a server; an upgrade nobody takes gets a 400", async () => {
+    const { server, url, origin, root } = await app();
+    const relay = await attachRelay(server, { root, path: '/ws/modules' });
+    cleanups.push(() => relay.close());
+    expect(await roundTrip(`${url}/ws/session`, origin)).toBe('refused 400');
+    const first = echo(server, '/ws/session');
+    expect(await roundTrip(`${url}/ws/session`, origin)).toBe('/ws/session ping');
+    await new Promise((resolve) => first.close(resolve));
+    echo(server, '/ws/session'); // the app's replacement: the closed one must not answer first
+    expect(await roundTrip(`${url}/ws/session`, origin)).toBe('/ws/session ping');
+    let once = 0;
+    server.once('upgrade', () => { once++; });
+    await roundTrip(`${url}/ws/session`, origin);
+    await roundTrip(`${url}/ws/session`, origin);
+    expect(once).toBe(1);
+    const second = await attachRelay(server, { root, path: '/ws/other' });
+    cleanups.push(() => second.close());
+    for (const path of ['/ws/modules', '/ws/other']) {
+      const client = await TestClient.open(`${url}${path}`, origin);
+      expect((await client.nextOf('hello')).type).toBe('hello');
+      client.close();
+    }
+    await relay.close();
+    expect(await roundTrip(`${url}/ws/other`, origin)).not.toMatch(/refused/);
+    expect(await roundTrip(`${url}/ws/session`, origin)).toBe('/ws/session ping');
+  });
+
+  it('the self-signed certificate: a key on disk that does not go with it (a crash between the two writes) is made again, never served', async () => {
+    const cache = await tempRoot({}, { prefix: 'modrelay-cache-' });
+    cleanups.push(() => removeRoot(cache));
+    process.env.XDG_CACHE_HOME = cache;
+    try {
+      const made = await devCertificate('127.0.0.1');
+      expect((await devCertificate('127.0.0.1')).spki).toBe(made.spki); // kept
+      const other = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' });
+      await writeFile(join(cache, 'modrelay', 'localhost-key.pem'), other);
+      const again = await devCertificate('127.0.0.1');
+      expect(again.spki).not.toBe(made.spki);
+      expect(new X509Certificate(again.cert).checkPrivateKey(createPrivateKey(await readFile(join(cache, 'modrelay', 'localhost-key.pem'), 'utf8')))).toBe(true);
+      expect((await stat(join(cache, 'modrelay', 'localhost-key.pem'))).mode & 0o777).toBe(0o600);
+      expect((await readdir(join(cache, 'modrelay'))).sort()).toEqual(['localhost-cert.pem', 'localhost-key.pem']);
+    } finally {
+      delete process.env.XDG_CACHE_HOME;
+    }
   });
 
   it('rejects a path that is not a URL path', async () => {
