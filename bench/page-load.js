@@ -42,7 +42,10 @@ export const DURABLE_PREFIX = 'modrelay-bench-durable:';
  */
 export function durableAfterLoad(page, timeoutMs) {
   return page.waitForEvent('console', { predicate: (message) => message.text().startsWith(DURABLE_PREFIX), timeout: timeoutMs })
-    .then((message) => Number(message.text().slice(DURABLE_PREFIX.length)), () => null);
+    .then((message) => {
+      const [afterLoad, afterImport] = message.text().slice(DURABLE_PREFIX.length).split(' ').map(Number);
+      return { afterLoad, afterImport };
+    }, () => null);
 }
 
 /**

@@ -86,7 +86,9 @@ export function renderReadmeBlock(results, jsonPath) {
   ];
   for (const [label, key, target] of ratios) lines.push(`| ${label} | ${graphs.map((g) => judged(r(g, key), target(g))).join(' | ')} |`);
   // Runs from before this figure existed render without its row.
-  if (graphs.some((g) => r(g, 'durableP50Ms') != null)) lines.push(`| default store first visit: \`load\` → every file it loaded on disk (offline from then on), p50 / p95 ms, ≤ 1000 | ${graphs.map((g) => `${judged(r(g, 'durableP50Ms'), (v) => v <= 1000)} / ${judged(r(g, 'durableP95Ms'), (v) => v <= 1000)}`).join(' | ')} |`);
+  // Runs before the import's end was recorded measured from \`load\`, which a first visit's import outlasts.
+  const from = graphs.map((g) => r(g, 'durableFrom')).find(Boolean) === 'import' ? 'graph imported' : '`load` (before the graph\'s import ends: the import counts)';
+  if (graphs.some((g) => r(g, 'durableP50Ms') != null)) lines.push(`| default store first visit: ${from} → every file it loaded on disk (offline from then on), p50 / p95 ms, ≤ 1000 | ${graphs.map((g) => `${judged(r(g, 'durableP50Ms'), (v) => v <= 1000)} / ${judged(r(g, 'durableP95Ms'), (v) => v <= 1000)}`).join(' | ')} |`);
   /** `p50 / p95` of one tool's hot figures. @param {string} g @param {string} p50 @param {string} p95 */
   const hot = (g, p50, p95) => `${show(r(g, p50))} / ${show(r(g, p95))}`;
   /** ✓ when modrelay's is below Vite's, ✗ when not. @param {string} g @param {string} ours @param {string} vite */

@@ -5,6 +5,17 @@ import { median, percentile, round } from './stats.js';
 /** @param {any[]} samples @param {string} key */
 const med = (samples, key) => median(samples.filter((s) => s.ok).map((s) => s[key]));
 
+/**
+ * First visits through modrelay: how long until every file the page loaded is on disk, p50 and
+ * p95, from the graph's import resolving (`load` in runs before that was recorded).
+ * @param {any[]} ok
+ */
+function durable(ok) {
+  const from = ok.some((s) => typeof s.durableAfterImportMs === 'number') ? 'import' : 'load';
+  const values = ok.map((s) => (from === 'import' ? s.durableAfterImportMs : s.durableAfterLoadMs)).filter((x) => typeof x === 'number');
+  return { durableP50Ms: round(percentile(values, 50)), durableP95Ms: round(percentile(values, 95)), durableFrom: values.length ? from : undefined };
+}
+
 /** @param {any} mode */
 function modeSummary(mode) {
   const ok = mode.samples.filter((/** @type {any} */ s) => s.ok);
@@ -34,8 +45,7 @@ function modeSummary(mode) {
     sources,
     updateSeen: mode.state === 'edit' ? mode.samples.filter((/** @type {any} */ s) => s.updateSeen).length : undefined,
     // First visits through modrelay: `load` → every file the page loaded on disk.
-    durableP50Ms: round(percentile(ok.map((/** @type {any} */ s) => s.durableAfterLoadMs).filter((/** @type {any} */ x) => typeof x === 'number'), 50)),
-    durableP95Ms: round(percentile(ok.map((/** @type {any} */ s) => s.durableAfterLoadMs).filter((/** @type {any} */ x) => typeof x === 'number'), 95)),
+    ...durable(ok),
   };
 }
 
@@ -77,6 +87,7 @@ export function summarize(results) {
       // First visit: `load` → the page's files all on disk (offline from then on, even if the browser dies).
       durableP50Ms: m['modrelay-first']?.durableP50Ms ?? null,
       durableP95Ms: m['modrelay-first']?.durableP95Ms ?? null,
+      durableFrom: m['modrelay-first']?.durableFrom ?? null,
       // Save → the new code running in the page, p50 and p95.
       hotRunP50ModrelayMs: round(hot.modrelay?.runP50Ms),
       hotRunP95ModrelayMs: round(hot.modrelay?.runP95Ms),
@@ -193,8 +204,8 @@ export function renderMarkdown(results) {
     ['HTTP warm / default store warm', '> 1', 'httpWarmOverModrelayWarm'],
     ['default store first visit / HTTP cold (navigation → loaded)', '≤ 1', 'firstVisitOverHttpCold'],
     ['default store first visit / HTTP cold (import() only)', '≤ 1', 'firstVisitImportOverHttpCold'],
-    ['default store first visit: load → every file on disk, p50 (ms)', '≤ 1000', 'durableP50Ms'],
-    ['default store first visit: load → every file on disk, p95 (ms)', '≤ 1000', 'durableP95Ms'],
+    ['default store first visit: graph imported (older runs: `load`) → every file on disk, p50 (ms)', '≤ 1000', 'durableP50Ms'],
+    ['default store first visit: graph imported (older runs: `load`) → every file on disk, p95 (ms)', '≤ 1000', 'durableP95Ms'],
     ['Caddy→ default store first visit / Caddy→HTTP cold (navigation → loaded)', '≤ 1', 'proxyFirstVisitOverProxyHttpCold'],
     ['default store edit reload / warm reload', '≤ 1.1', 'editOverWarm'],
     ['Caddy→HTTP warm / Caddy→default store warm', '> 1', 'proxyHttpWarmOverProxyModrelayWarm'],

@@ -252,7 +252,8 @@ try {
         const durable = inst.mode.server.includes('modrelay') ? durableAfterLoad(page, TIMEOUT_MS) : null;
         result = await measureLoad(page, { url: pageUrl(inst), timeoutMs: TIMEOUT_MS });
         extra.sources = sources.take();
-        if (durable) extra.durableAfterLoadMs = await durable;
+        const durableAt = durable && await durable;
+        if (durableAt) Object.assign(extra, { durableAfterLoadMs: durableAt.afterLoad, durableAfterImportMs: durableAt.afterImport });
       } else {
         result = await measureLoad(inst.page, { timeoutMs: TIMEOUT_MS });
         extra.sources = inst.sources.take();
