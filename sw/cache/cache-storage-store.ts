@@ -147,9 +147,14 @@ export class CacheStorageStore implements Store {
   private setKind(url: string, hash: Hash, kind: FileRecord['kind']): void {
     const meta = this.meta.get(url);
     if (!meta || meta.hash !== hash || meta.kind === kind) return;
+    const state = this.writes.state(url);
+    // A write still queued or running writes this very record: a new one would orphan it (it
+    // drops an entry replaced meanwhile), leaving a record on disk with no body.
+    if (state === 'pending') return void (meta.kind = kind);
     const changed = { ...meta, kind };
-    if (this.writes.state(url) === 'durable') this.writes.durable(changed); // its body is on disk, and a record
     this.meta.set(url, changed);
+    if (state !== 'durable') return; // no body on disk: no record either
+    this.writes.durable(changed);
     void this.records.write(url, changed).catch(() => undefined); // queued after any eviction's delete
   }
 

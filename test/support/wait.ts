@@ -21,16 +21,22 @@ export async function poll(check: () => Promise<boolean>, timeout = 10_000): Pro
  * by the relay). Bounded: throws after `timeout`.
  */
 export async function waitCached(page: Page, paths: string[], options: { kind?: 'module' | 'shell'; timeout?: number } = {}): Promise<void> {
+  let missing: string[] = [];
   await poll(async () => {
     const metadata = new Map(await idbEntries<{ kind: string }>(page, 'modrelay', 'modules'));
     const urls = paths.map((path) => new URL(path, page.url()).href);
-    if (urls.some((url) => !metadata.has(url) || (options.kind && metadata.get(url)!.kind !== options.kind))) return false;
-    return page.evaluate(async (wanted) => {
+    missing = urls.filter((url) => !metadata.has(url) || (options.kind && metadata.get(url)!.kind !== options.kind)).map((url) => `${url} (record)`);
+    if (missing.length > 0) return false;
+    missing = await page.evaluate(async (wanted) => {
       const cache = await caches.open('modrelay-v1');
-      for (const url of wanted) if (!(await cache.match(url))) return false;
-      return true;
+      const absent: string[] = [];
+      for (const url of wanted) if (!(await cache.match(url))) absent.push(`${url} (body)`);
+      return absent;
     }, urls);
-  }, options.timeout);
+    return missing.length === 0;
+  }, options.timeout).catch((error: Error) => {
+    throw new Error(`${error.message}: not on disk: ${missing.join(', ')}`);
+  });
 }
 
 /** Waits until the page heard `modrelay:update` for every path in `paths`. */
